@@ -1,0 +1,1 @@
+"""The agent: action registry, agent definitions and the action loop."""

@@ -1,0 +1,1 @@
+"""HTTP routers: thin layers that validate, call a service and let errors map to statuses."""

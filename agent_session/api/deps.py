@@ -1,0 +1,37 @@
+"""Dependencies shared by routers: the app's services and API-key checking."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import Request
+
+from ..errors import Unauthorized
+from ..services import Services
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def presented_key(request: Request) -> str | None:
+    key = request.headers.get("x-api-key")
+    if key:
+        return key
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def require_api_key(request: Request) -> None:
+    """401 unless `API_KEYS` is empty or the request carries one of them (constant-time)."""
+    keys: list[str] = request.app.state.settings.api_keys
+    if not keys:
+        return
+    given = presented_key(request)
+    if given is None:
+        raise Unauthorized("An API key is required: send it in X-API-Key or as a Bearer token.")
+    matched = False
+    for key in keys:
+        matched |= hmac.compare_digest(given.encode(), key.encode())
+    if not matched:
+        raise Unauthorized("The API key is not valid.")

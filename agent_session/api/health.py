@@ -1,0 +1,47 @@
+"""Liveness (`/health`, no backend calls) and readiness (`/ready`, every backend asked)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from ..errors import ServiceError
+from ..schemas import Health
+from ..services import Services
+from .deps import get_services, require_api_key
+
+router = APIRouter(tags=["health"])
+CHECK_TIMEOUT = 5.0
+
+
+@router.get("/health", response_model=Health)
+async def health() -> Health:
+    return Health(status="healthy")
+
+
+async def _check(name: str, probe) -> tuple[str, str]:
+    try:
+        await asyncio.wait_for(probe(), timeout=CHECK_TIMEOUT)
+    except TimeoutError:
+        return name, f"no answer within {CHECK_TIMEOUT:g} s"
+    except ServiceError as exc:
+        return name, exc.detail
+    except Exception as exc:
+        return name, f"{type(exc).__name__}"
+    return name, "ok"
+
+
+@router.get("/ready", dependencies=[Depends(require_api_key)])
+async def ready(services: Services = Depends(get_services)) -> JSONResponse:
+    results = dict(await asyncio.gather(
+        _check("session_store", services.store.ping),
+        _check("llm", services.llm.check),
+        _check("places", services.places.check),
+    ))
+    failed = {name: state for name, state in results.items() if state != "ok"}
+    if failed:
+        detail = "Not ready: " + "; ".join(f"{n}: {s}" for n, s in failed.items())
+        return JSONResponse({"detail": detail, "checks": results}, status_code=503)
+    return JSONResponse({"status": "ready", "checks": results})

@@ -1,0 +1,102 @@
+"""Service configuration: one pydantic-settings class over the environment and `.env`.
+
+The field names (upper-cased) are the deployment contract in ARCHITECTURE.md; keep them stable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    # watsonx.ai
+    wx_api_key: SecretStr | None = None
+    wx_url: str | None = None
+    wx_project_id: str | None = None
+    wx_model_id: str = "mistralai/mistral-large"
+    wx_auth_url: str | None = None
+    wx_platform_url: str | None = None
+    wx_verify: str = "true"
+    wx_tool_mode: Literal["native", "json"] = "native"
+    wx_max_retries: int = Field(2, ge=0, le=10)
+    wx_max_connections: int = Field(100, ge=1)
+
+    llm_backend: Literal["auto", "watsonx", "local", "none"] = "auto"
+    llm_timeout_seconds: float = Field(30.0, gt=0)
+    local_model_path: Path | None = None
+    model_cache_dir: Path = Path("~/.cache/agent-session").expanduser()
+
+    # Watson Speech
+    stt_api_key: SecretStr | None = None
+    stt_url: str | None = None
+    tts_api_key: SecretStr | None = None
+    tts_url: str | None = None
+    stt_auth_url: str | None = None
+    tts_auth_url: str | None = None
+    stt_verify: str = "true"
+    tts_verify: str = "true"
+    stt_backend: Literal["auto", "watson", "local"] = "auto"
+    tts_backend: Literal["auto", "watson", "local"] = "auto"
+    stt_model: str = "en-US_BroadbandModel"
+    tts_voice: str = "en-US_LisaV3Voice"
+
+    # Sessions and turns
+    session_store: str = "memory"
+    session_ttl_seconds: float = Field(1800, gt=0)
+    session_max_messages: int = Field(200, ge=4)
+    turn_wait_seconds: float = Field(30, ge=0)
+    max_iterations: int = Field(10, ge=1, le=100)
+    action_timeout_seconds: float = Field(10, gt=0)
+
+    # Agent
+    agent_file: Path | None = None
+    users_file: Path | None = None
+    timezone: str | None = None
+
+    # Access
+    api_keys: CommaList = []
+    rate_limit: str = ""
+    cors_origins: CommaList = []
+
+    # Places
+    google_maps_api_key: SecretStr | None = None
+    google_places_url: str = "https://places.googleapis.com"
+    places_backend: Literal["auto", "google", "offline"] = "auto"
+
+    # Uploads
+    max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1)
+    max_audio_seconds: float = Field(120, gt=0)
+
+    # Process
+    log_file: str = "app.log"
+    log_level: str = "INFO"
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+
+    @field_validator("api_keys", "cors_origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper_level(cls, value: str) -> str:
+        return value.upper()
+
+    def secrets(self) -> list[str]:
+        """Every secret value configured, so log filters can mask them."""
+        values = [self.wx_api_key, self.stt_api_key, self.tts_api_key, self.google_maps_api_key]
+        found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        return found + [key for key in self.api_keys if key]

@@ -1,0 +1,59 @@
+"""Errors the service raises on purpose, each carrying its HTTP status and a user-facing detail.
+
+Routers never build error responses themselves: one exception handler in `main.py` turns any
+`ServiceError` into `{"detail": ...}` with its status.
+"""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base of every expected failure; `detail` is a sentence a user can act on."""
+
+    status_code = 500
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class SessionNotFound(ServiceError):
+    status_code = 404
+
+
+class SessionForbidden(ServiceError):
+    status_code = 403
+
+
+class SessionBusy(ServiceError):
+    status_code = 409
+
+
+class VersionConflict(ServiceError):
+    """A concurrent writer saved the session first; the turn's writes were not applied."""
+
+    status_code = 409
+
+
+class LLMUnavailable(ServiceError):
+    """The LLM is unreachable, rate limited, rejects our credentials, or none is configured."""
+
+    status_code = 503
+
+
+class LLMTimeout(ServiceError):
+    status_code = 504
+
+
+class LLMBadResponse(ServiceError):
+    """The LLM answered with an error or nonsense past the retry budget."""
+
+    status_code = 502
+
+
+class AgentDidNotConverge(ServiceError):
+    status_code = 502
+
+
+class Unauthorized(ServiceError):
+    status_code = 401

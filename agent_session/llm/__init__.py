@@ -1,0 +1,1 @@
+"""LLM clients: one protocol (`base.py`), one backend per file, built by `factory.py`."""

@@ -1,0 +1,67 @@
+"""The application factory: `create_app(settings)` builds the service graph in the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from . import __version__
+from .api import chat, health, sessions
+from .api.deps import require_api_key
+from .api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from .config import Settings
+from .errors import ServiceError
+from .logging_setup import configure_logging
+from .services import Overrides, build_services
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, overrides: Overrides | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level, settings.log_file, settings.secrets())
+        services = build_services(settings, overrides)
+        interval = max(0.05, min(60.0, settings.session_ttl_seconds / 4))
+        services.tasks.append(asyncio.create_task(services.manager.sweep_forever(interval)))
+        app.state.services = services
+        log.info("service started: llm=%s store=%s places=%s", services.llm.name,
+                 settings.session_store.split("://")[0], services.places.name)
+        try:
+            yield
+        finally:
+            await services.close()
+
+    app = FastAPI(title="Agent Session Service", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+
+    @app.exception_handler(ServiceError)
+    async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        log.info("%s %s -> %d %s", request.method, request.url.path, exc.status_code, exc.detail)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "Internal error; it has been logged."}, status_code=500)
+
+    guarded = [Depends(require_api_key)]
+    app.include_router(health.router)
+    app.include_router(chat.router, dependencies=guarded)
+    app.include_router(sessions.router, dependencies=guarded)
+
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_credentials="*" not in settings.cors_origins,
+                           allow_methods=["*"], allow_headers=["*"])
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,43 @@
+"""System prompt rendering: the agent definition's template filled with the turn's context and
+the action list taken from the registry (never a hand-written copy)."""
+
+from __future__ import annotations
+
+from string import Template
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .agent.actions import ActionContext, ActionRegistry
+from .agent.definition import AgentDefinition
+
+
+def _describe_type(schema: dict[str, Any]) -> str:
+    if "enum" in schema:
+        return "|".join(map(str, schema["enum"]))
+    if "anyOf" in schema:
+        return " or ".join(_describe_type(s) for s in schema["anyOf"])
+    return str(schema.get("type", "any"))
+
+
+def describe_actions(registry: ActionRegistry) -> str:
+    """One line per action: `name(arg: type, ...): description`."""
+    lines = []
+    for spec in registry.specs():
+        params = spec["parameters"].get("properties", {})
+        args = ", ".join(f"{name}: {_describe_type(schema)}" for name, schema in params.items())
+        lines.append(f"- {spec['name']}({args}): {spec['description']}")
+    return "\n".join(lines)
+
+
+def render_system_prompt(
+    definition: AgentDefinition, registry: ActionRegistry, ctx: ActionContext, tz: ZoneInfo
+) -> str:
+    user = (f"The user's id is {ctx.user_id}." if ctx.user_id is not None
+            else "No user is known for this session: saved addresses are not available.")
+    local = ctx.now.astimezone(tz)
+    return Template(definition.system_prompt).safe_substitute(
+        user=user,
+        today=local.strftime("%A %Y-%m-%d"),
+        timezone=str(tz),
+        actions=describe_actions(registry),
+    ).strip()

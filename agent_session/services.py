@@ -1,0 +1,93 @@
+"""The service graph for one app instance, built in the lifespan and closed with it.
+
+Tests inject replacements (an LLM client, a clock, a place search) through `Overrides`; the
+rest comes from configuration through the backend factories.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import tzlocal
+
+from .agent.actions import ActionContext, ActionRegistry
+from .agent.definition import AgentDefinition, ending_actions, load_definition
+from .agent.loop import AgentLoop, LoopLimits
+from .clock import Clock, SystemClock
+from .config import Settings
+from .llm.base import LLMClient
+from .llm.factory import build_llm_client
+from .prompts import render_system_prompt
+from .session_manager import SessionManager, SessionPolicy
+from .stores.base import SessionStore
+from .stores.factory import build_session_store
+from .tools.cab import build_cab_actions
+from .tools.places.base import PlacesProvider
+from .tools.places.factory import build_places_provider
+from .tools.users import UserDirectory
+
+
+@dataclass
+class Overrides:
+    llm: LLMClient | None = None
+    clock: Clock | None = None
+    places: PlacesProvider | None = None
+    store: SessionStore | None = None
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    timezone: ZoneInfo
+    store: SessionStore
+    llm: LLMClient
+    places: PlacesProvider
+    definition: AgentDefinition
+    registry: ActionRegistry
+    manager: SessionManager
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.llm.close()
+        await self.places.close()
+        await self.store.close()
+
+
+def resolve_timezone(name: str | None) -> ZoneInfo:
+    if name:
+        return ZoneInfo(name)
+    local = tzlocal.get_localzone_name()
+    return ZoneInfo(local) if local else ZoneInfo("UTC")
+
+
+def build_services(settings: Settings, overrides: Overrides | None = None) -> Services:
+    overrides = overrides or Overrides()
+    clock = overrides.clock or SystemClock()
+    tz = resolve_timezone(settings.timezone)
+    definition = load_definition(settings.agent_file)
+    places = overrides.places or build_places_provider(settings)
+    users = UserDirectory(settings.users_file)
+    available = ActionRegistry([*build_cab_actions(places, users, tz), *ending_actions(definition)])
+    registry = available.select(definition.actions)
+    store = overrides.store or build_session_store(settings.session_store, clock)
+    llm = overrides.llm or build_llm_client(settings)
+
+    def system_prompt(ctx: ActionContext) -> str:
+        return render_system_prompt(definition, registry, ctx, tz)
+
+    limits = LoopLimits(settings.max_iterations, settings.llm_timeout_seconds,
+                        settings.action_timeout_seconds)
+    agent = AgentLoop(llm, registry, limits, system_prompt)
+    policy = SessionPolicy(settings.session_ttl_seconds, settings.session_max_messages,
+                           settings.turn_wait_seconds)
+    manager = SessionManager(store, agent, clock, policy)
+    return Services(settings, clock, tz, store, llm, places, definition, registry, manager)

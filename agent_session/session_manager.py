@@ -1,0 +1,119 @@
+"""Turns, ownership, locking and expiry on top of a `SessionStore`.
+
+A turn works on a copy of the session and writes it back once, with a version check, only when
+the agent finished the turn: a failed turn leaves the stored session exactly as it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal
+
+from .agent.actions import ActionContext
+from .agent.loop import AgentLoop, StepCallback
+from .clock import Clock
+from .errors import SessionForbidden, SessionNotFound
+from .logging_setup import session_id_var
+from .stores.base import Session, SessionStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    session_id: str
+    status: Literal["question", "final"]
+    question: str | None
+    result: dict[str, Any] | None
+    steps: int
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    ttl_seconds: float = 1800
+    max_messages: int = 200
+    turn_wait_seconds: float = 30
+
+
+def trim_history(messages: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """Drop the oldest whole turns (a turn starts at a user message) until `limit` holds; the
+    latest turn is always kept, even when it alone is longer."""
+    if len(messages) <= limit:
+        return messages
+    starts = [i for i, m in enumerate(messages) if m.get("role") == "user"]
+    for start in starts:
+        if len(messages) - start <= limit:
+            return messages[start:]
+    return messages[starts[-1]:] if starts else messages[-limit:]
+
+
+class SessionManager:
+    def __init__(self, store: SessionStore, agent: AgentLoop, clock: Clock,
+                 policy: SessionPolicy) -> None:
+        self._store = store
+        self._agent = agent
+        self._clock = clock
+        self._policy = policy
+
+    async def turn(self, session_id: str | None, user_id: str | None, query: str,
+                   on_step: StepCallback | None = None) -> TurnResult:
+        session_id = session_id or uuid.uuid4().hex
+        session_id_var.set(session_id)
+        async with self._store.lock(session_id, self._policy.turn_wait_seconds):
+            session = await self._store.get(session_id)
+            now = self._clock.now()
+            if session is None:
+                session = Session(session_id=session_id, user_id=user_id, created_at=now,
+                                  updated_at=now, expires_at=now)
+            elif session.user_id is not None and session.user_id != user_id:
+                raise SessionForbidden("This session belongs to another user.")
+            expected_version = session.version
+            user_message = {"role": "user", "content": query, "at": now.isoformat()}
+            ctx = ActionContext(session_id=session_id, user_id=session.user_id, now=now)
+            outcome = await self._agent.run(session.messages, user_message, ctx, on_step)
+            done = self._clock.now()
+            messages = trim_history([*session.messages, user_message, *outcome.events],
+                                    self._policy.max_messages)
+            updated = session.model_copy(update={
+                "messages": messages,
+                "updated_at": done,
+                "expires_at": done + timedelta(seconds=self._policy.ttl_seconds),
+                "result": outcome.result if outcome.kind == "final" else session.result,
+            })
+            await self._store.save(updated, expected_version)
+        log.info("turn done: %s after %d steps", outcome.kind, outcome.steps)
+        return TurnResult(session_id, outcome.kind, outcome.question, outcome.result,
+                          outcome.steps)
+
+    async def get(self, session_id: str) -> Session:
+        session = await self._store.get(session_id)
+        if session is None:
+            raise SessionNotFound(f"No session {session_id!r}: it never existed or has expired.")
+        return session
+
+    async def delete(self, session_id: str) -> None:
+        if not await self._store.delete(session_id):
+            raise SessionNotFound(f"No session {session_id!r}: it never existed or has expired.")
+
+    async def list(self, user_id: str | None, limit: int,
+                   cursor: str | None) -> tuple[list[Session], str | None]:
+        return await self._store.list(user_id, limit, cursor)
+
+    async def sweep_once(self) -> int:
+        removed = await self._store.delete_expired()
+        if removed:
+            log.info("expired %d sessions", removed)
+        return removed
+
+    async def sweep_forever(self, interval: float) -> None:
+        """The background expiry task started by the app's lifespan."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.sweep_once()
+            except Exception:  # keep sweeping; a store hiccup must not kill the task
+                log.exception("session sweep failed")

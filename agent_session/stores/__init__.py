@@ -1,0 +1,1 @@
+"""Session stores: one protocol (`base.py`), one backend per file, built by `factory.py`."""

@@ -1,0 +1,76 @@
+"""The session record and the small async protocol every session store implements."""
+
+from __future__ import annotations
+
+import base64
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field
+
+
+class Session(BaseModel):
+    """One conversation: its owner, its events in order, and the last structured result."""
+
+    session_id: str
+    user_id: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime
+    messages: list[dict[str, Any]] = Field(default_factory=list)
+    result: dict[str, Any] | None = None
+    version: int = 0
+
+
+class SessionStore(Protocol):
+    """Persistence for sessions. Every method is safe to call concurrently."""
+
+    async def get(self, session_id: str) -> Session | None:
+        """The stored session, or None when unknown or expired."""
+        ...
+
+    async def save(self, session: Session, expected_version: int) -> Session:
+        """Write the whole session atomically if its stored version is still `expected_version`
+        (0 for a new one); returns it with the new version. Raises `VersionConflict` otherwise."""
+        ...
+
+    async def delete(self, session_id: str) -> bool:
+        """Remove a session; False when it did not exist (or had expired)."""
+        ...
+
+    async def list(
+        self, user_id: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[Session], str | None]:
+        """Live sessions, newest update first, optionally of one user; and the next cursor."""
+        ...
+
+    async def delete_expired(self) -> int:
+        """Remove expired sessions without loading the live ones; returns how many went."""
+        ...
+
+    def lock(self, session_id: str, wait: float) -> AbstractAsyncContextManager[None]:
+        """Hold the session's turn lock, waiting up to `wait` seconds, else `SessionBusy`."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise when the store cannot serve requests."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def encode_cursor(updated_at: datetime, session_id: str) -> str:
+    """An opaque cursor naming the last row of a page (newest-first order)."""
+    raw = f"{updated_at.isoformat()}|{session_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """Inverse of `encode_cursor`; ValueError on anything else."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        stamp, session_id = base64.urlsafe_b64decode(padded.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(stamp), session_id
+    except Exception as exc:  # any malformed cursor is the caller's error
+        raise ValueError("The cursor is not one this service returned.") from exc

@@ -1,0 +1,44 @@
+"""Per-key asyncio locks for one process, created on demand and dropped when unused."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from ..errors import SessionBusy
+
+
+class KeyedLocks:
+    """One `asyncio.Lock` per key, freed once nobody holds or awaits it (no unbounded growth)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+    @asynccontextmanager
+    async def hold(self, key: str, wait: float) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks[key] = (lock, users + 1)
+        try:
+            try:
+                # A free lock is taken even with wait=0 (wait_for(0) would never start the acquire).
+                await asyncio.wait_for(lock.acquire(), timeout=max(wait, 0.01))
+            except TimeoutError:
+                raise SessionBusy(
+                    "Another turn is still running on this session; retry when it has finished."
+                ) from None
+            try:
+                yield
+            finally:
+                lock.release()
+        finally:
+            current, count = self._locks[key]
+            if count <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (current, count - 1)

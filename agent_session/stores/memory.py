@@ -1,0 +1,95 @@
+"""In-process session store: fast, for one process; everything is lost on restart.
+
+Sessions are kept serialized, so a turn working on its copy can never leak half-done changes into
+the stored state, and memory per session stays small.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import NamedTuple
+
+from ..clock import Clock
+from ..errors import VersionConflict
+from .base import Session, decode_cursor, encode_cursor
+from .locks import KeyedLocks
+
+
+class _Meta(NamedTuple):
+    updated_at: datetime
+    expires_at: datetime
+    user_id: str | None
+    version: int
+
+
+class MemorySessionStore:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._data: dict[str, bytes] = {}
+        self._meta: dict[str, _Meta] = {}
+        self._locks = KeyedLocks()
+
+    def _live(self, session_id: str) -> bool:
+        meta = self._meta.get(session_id)
+        return meta is not None and meta.expires_at > self._clock.now()
+
+    async def get(self, session_id: str) -> Session | None:
+        if not self._live(session_id):
+            return None
+        return Session.model_validate_json(self._data[session_id])
+
+    async def save(self, session: Session, expected_version: int) -> Session:
+        meta = self._meta.get(session.session_id)
+        stored_version = meta.version if meta is not None and self._live(session.session_id) else 0
+        if stored_version != expected_version:
+            raise VersionConflict("The session was changed by another turn; retry.")
+        saved = session.model_copy(update={"version": expected_version + 1})
+        self._data[saved.session_id] = saved.model_dump_json().encode()
+        self._meta[saved.session_id] = _Meta(
+            saved.updated_at, saved.expires_at, saved.user_id, saved.version
+        )
+        return saved
+
+    async def delete(self, session_id: str) -> bool:
+        live = self._live(session_id)
+        self._data.pop(session_id, None)
+        self._meta.pop(session_id, None)
+        return live
+
+    async def list(
+        self, user_id: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[Session], str | None]:
+        now = self._clock.now()
+        rows = [
+            (meta.updated_at, sid)
+            for sid, meta in self._meta.items()
+            if meta.expires_at > now and (user_id is None or meta.user_id == user_id)
+        ]
+        rows.sort(reverse=True)
+        if cursor is not None:
+            after = decode_cursor(cursor)
+            rows = [row for row in rows if row < after]
+        page = rows[:limit]
+        sessions = [Session.model_validate_json(self._data[sid]) for _, sid in page]
+        more = len(rows) > limit
+        next_cursor = encode_cursor(*page[-1]) if more and page else None
+        return sessions, next_cursor
+
+    async def delete_expired(self) -> int:
+        now = self._clock.now()
+        stale = [sid for sid, meta in self._meta.items() if meta.expires_at <= now]
+        for sid in stale:
+            self._data.pop(sid, None)
+            self._meta.pop(sid, None)
+        return len(stale)
+
+    def lock(self, session_id: str, wait: float) -> AbstractAsyncContextManager[None]:
+        return self._locks.hold(session_id, wait)
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        self._data.clear()
+        self._meta.clear()

@@ -1,0 +1,1 @@
+"""The cab agent's actions and the services behind them."""

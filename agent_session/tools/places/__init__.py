@@ -1,0 +1,1 @@
+"""Place search: one protocol (`base.py`), one backend per file, built by `factory.py`."""

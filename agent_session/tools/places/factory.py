@@ -1,0 +1,22 @@
+"""Builds the configured place search from `PLACES_BACKEND`."""
+
+from __future__ import annotations
+
+from ...config import Settings
+from .base import PlacesProvider
+
+
+def build_places_provider(settings: Settings) -> PlacesProvider:
+    backend = settings.places_backend
+    if backend == "auto":
+        backend = "google" if settings.google_maps_api_key is not None else "offline"
+    if backend == "google":
+        if settings.google_maps_api_key is None:
+            raise ValueError("PLACES_BACKEND=google needs GOOGLE_MAPS_API_KEY.")
+        from .google import GooglePlaces
+
+        return GooglePlaces(settings.google_maps_api_key.get_secret_value(),
+                            settings.google_places_url)
+    from .offline import OfflinePlaces
+
+    return OfflinePlaces()

@@ -1,0 +1,48 @@
+"""The system prompt is built from the registry; `AGENT_FILE` replaces the bundled agent."""
+
+from __future__ import annotations
+
+import json
+
+from agent_session.llm.scripted import call
+
+
+async def test_prompt_lists_registry_actions_and_rules(harness):
+    harness.llm.extend([[call("prompt_user", question="Where from?")]])
+    await harness.chat("cab", user_id="12345")
+    request = harness.llm.requests[0]
+    prompt = request.system_prompt
+    for name in ("search_places", "get_booking_date", "get_user_address", "prompt_user",
+                 "final_answer"):
+        assert f"- {name}(" in prompt
+    assert "search_places(text_query: string)" in prompt
+    assert "get_user_address(user_id: string or null, address_type: home|office)" in prompt
+    assert "Never assume" in prompt and "Today is Wednesday 2026-11-25 (Asia/Kolkata)" in prompt
+    assert [a["name"] for a in request.actions] == ["search_places", "get_booking_date",
+                                                    "get_user_address", "prompt_user",
+                                                    "final_answer"]
+    final = request.actions[-1]["parameters"]
+    assert set(final["required"]) == {"pickup_location", "destination", "date", "time",
+                                      "preferences"}
+
+
+async def test_agent_file_overrides_prompt_actions_and_result(harness_factory, tmp_path):
+    agent = {
+        "name": "greeter",
+        "system_prompt": "You greet people. $user\nActions:\n$actions",
+        "actions": ["prompt_user", "final_answer"],
+        "result_schema": {"type": "object", "required": ["greeting"],
+                          "properties": {"greeting": {"type": "string"}},
+                          "additionalProperties": False},
+    }
+    path = tmp_path / "agent.json"
+    path.write_text(json.dumps(agent))
+    async with harness_factory(agent_file=str(path)) as h:
+        h.llm.extend([[call("search_places", text_query="x")],
+                      [call("final_answer", greeting="hello")]])
+        body = (await h.chat("hi")).json()
+        assert body["final_response"] == {"greeting": "hello"}
+        request = h.llm.requests[0]
+        assert request.system_prompt.startswith("You greet people.")
+        assert "search_places" not in request.system_prompt
+        assert "no action named 'search_places'" in h.llm.requests[1].messages[-1]["content"]
