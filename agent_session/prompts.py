@@ -19,12 +19,17 @@ def _describe_type(schema: dict[str, Any]) -> str:
     return str(schema.get("type", "any"))
 
 
+def _describe_param(name: str, schema: dict[str, Any]) -> str:
+    text = f"{name}: {_describe_type(schema)}"
+    return f"{text} ({schema['description']})" if schema.get("description") else text
+
+
 def describe_actions(registry: ActionRegistry) -> str:
     """One line per action: `name(arg: type, ...): description`."""
     lines = []
     for spec in registry.specs():
         params = spec["parameters"].get("properties", {})
-        args = ", ".join(f"{name}: {_describe_type(schema)}" for name, schema in params.items())
+        args = ", ".join(_describe_param(name, schema) for name, schema in params.items())
         lines.append(f"- {spec['name']}({args}): {spec['description']}")
     return "\n".join(lines)
 

@@ -15,6 +15,22 @@ def build_llm_client(settings: Settings) -> LLMClient:
         backend = "watsonx" if settings.wx_api_key is not None else "local"
     if backend == "none":
         return UnavailableLLM("No LLM backend is configured (LLM_BACKEND=none).")
+    if backend == "watsonx":
+        if settings.wx_api_key is None or not settings.wx_url:
+            return UnavailableLLM("LLM_BACKEND=watsonx needs WX_API_KEY and WX_URL.")
+        from .watsonx import WatsonxLLM
+
+        return WatsonxLLM(
+            api_key=settings.wx_api_key.get_secret_value(), url=settings.wx_url,
+            project_id=settings.wx_project_id, model_id=settings.wx_model_id,
+            auth_url=settings.wx_auth_url, platform_url=settings.wx_platform_url,
+            verify=settings.wx_verify, tool_mode=settings.wx_tool_mode,
+            max_retries=settings.wx_max_retries, max_connections=settings.wx_max_connections,
+            timeout=settings.llm_timeout_seconds)
+    if backend == "local":
+        from .local import LocalLLM
+
+        return LocalLLM(settings.local_model_path, settings.model_cache_dir)
     return UnavailableLLM(
         f"The {backend!r} LLM backend is not available in this build; "
         "set LLM_BACKEND to a backend that is installed."

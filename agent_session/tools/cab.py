@@ -40,7 +40,8 @@ def build_cab_actions(places: PlacesProvider, users: UserDirectory, tz: ZoneInfo
         if not found:
             return {"places": [], "note": f"No place matched {args.text_query!r}. Ask the user "
                                           "to name the place differently."}
-        return {"places": [place.as_dict() for place in found]}
+        # Name and address only: coordinates cost the model tokens and tell it nothing.
+        return {"places": [{"name": p.name, "address": p.address} for p in found]}
 
     async def get_booking_date(args: BookingDateArgs, ctx: ActionContext) -> dict[str, Any]:
         resolved = dates.resolve(args.user_input, ctx.now, tz)
@@ -75,9 +76,10 @@ def build_cab_actions(places: PlacesProvider, users: UserDirectory, tz: ZoneInfo
     return [
         pydantic_action("search_places", "Find a named place (area, landmark, airport) and "
                         "return its full name and address.", SearchPlacesArgs, search_places),
-        pydantic_action("get_booking_date", "Turn the user's date/time words (e.g. 'tomorrow at "
-                        "9am') into date YYYY-MM-DD and time HH:MM.", BookingDateArgs,
+        pydantic_action("get_booking_date", "Turn the user's own date/time words into date "
+                        "YYYY-MM-DD and time HH:MM.", BookingDateArgs,
                         get_booking_date),
-        pydantic_action("get_user_address", "Get the user's saved home or office address.",
+        pydantic_action("get_user_address", "Only when the user says 'my home' or 'my office': "
+                        "get that saved address.",
                         UserAddressArgs, get_user_address),
     ]

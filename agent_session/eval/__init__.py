@@ -1,0 +1,1 @@
+"""Scripted-conversation evaluation: `python -m agent_session.eval FILE`."""

@@ -1,0 +1,99 @@
+"""Session events rendered as chat messages for a model, in the two shapes backends need:
+`json` (the action as a JSON object in the assistant's text; local model, watsonx json mode) and
+`native` (OpenAI-style `tool_calls` and `tool` messages; watsonx chat with tools)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+Mode = Literal["json", "native"]
+
+
+def _action_json(name: str, arguments: Any) -> str:
+    return json.dumps({"name": name, "arguments": arguments}, ensure_ascii=False)
+
+
+def current_task(events: list[dict[str, Any]]) -> int:
+    """Index where the current task starts: just after the last final result."""
+    for i in range(len(events) - 1, -1, -1):
+        if events[i].get("role") == "assistant" and events[i].get("kind") == "final":
+            return i + 1
+    return 0
+
+
+def compact(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Earlier tasks keep only what was said (user, questions, results); the current task keeps
+    every step, which the model needs to finish it."""
+    start = current_task(events)
+    done = [e for e in events[:start] if e.get("role") in ("user", "assistant")]
+    return done + events[start:]
+
+
+def to_chat_messages(system_prompt: str, events: list[dict[str, Any]], mode: Mode,
+                     arguments_as: Literal["string", "object"] = "string") -> list[dict[str, Any]]:
+    """`arguments_as="object"` keeps tool-call arguments as dicts, for chat templates that
+    serialize them themselves (Qwen's `tojson`)."""
+    messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt}]
+    for index, event in enumerate(events):
+        role = event.get("role")
+        if role == "user":
+            messages.append({"role": "user", "content": event["content"]})
+        elif role == "assistant" and event.get("kind") == "final":
+            if mode == "json":
+                messages.append({"role": "assistant",
+                                 "content": _action_json("final_answer", event["result"])})
+            else:
+                messages.append({"role": "assistant",
+                                 "content": "Done: " + json.dumps(event["result"])})
+        elif role == "assistant":
+            if mode == "json":
+                messages.append({"role": "assistant", "content": _action_json(
+                    "prompt_user", {"question": event["content"]})})
+            else:
+                messages.append({"role": "assistant", "content": event["content"]})
+        elif role == "tool" and event.get("name") == "invalid_action":
+            text = (event.get("arguments") or {}).get("text") or ""
+            messages.append({"role": "assistant", "content": text or "(no action)"})
+            messages.append({"role": "user", "content": event["observation"]["error"]})
+        elif role == "tool":
+            observation = json.dumps(event["observation"], ensure_ascii=False)
+            if mode == "json":
+                messages.append({"role": "assistant",
+                                 "content": _action_json(event["name"], event["arguments"])})
+                messages.append({"role": "tool", "content": observation})
+            else:
+                call_id = f"call_{index}"
+                messages.append({"role": "assistant", "content": "", "tool_calls": [{
+                    "id": call_id, "type": "function",
+                    "function": {"name": event["name"], "arguments": (
+                        event["arguments"] if arguments_as == "object"
+                        else json.dumps(event["arguments"]))}}]})
+                messages.append({"role": "tool", "tool_call_id": call_id,
+                                 "content": observation})
+    return messages
+
+
+_GRAMMAR_NOISE = {"maxLength", "format", "description", "title"}
+
+
+def grammar_schema(schema: Any) -> Any:
+    """A schema as a grammar-constrained decoder wants it: length caps and formats dropped
+    (they blow up the grammar; the action's own validation still enforces them)."""
+    if isinstance(schema, dict):
+        return {k: grammar_schema(v) for k, v in schema.items() if k not in _GRAMMAR_NOISE}
+    if isinstance(schema, list):
+        return [grammar_schema(v) for v in schema]
+    return schema
+
+
+def action_union_schema(actions: list[dict[str, Any]]) -> dict[str, Any]:
+    """JSON schema of `{"name": ..., "arguments": {...}}` for any one of `actions`: what a
+    constrained decoder may emit."""
+    return {"oneOf": [
+        {"type": "object",
+         "properties": {"name": {"const": spec["name"]},
+                        "arguments": grammar_schema(spec["parameters"])},
+         "required": ["name", "arguments"]}
+        for spec in actions
+    ]}
