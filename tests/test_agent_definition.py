@@ -17,7 +17,7 @@ async def test_prompt_lists_registry_actions_and_rules(harness):
         assert f"- {name}(" in prompt
     assert "search_places(text_query: string (the place as the user said it))" in prompt
     assert "address_type: home|office" in prompt and "user_id: string or null" in prompt
-    assert "Never assume" in prompt and "Today is Wednesday 2026-11-25 (Asia/Kolkata)" in prompt
+    assert "never invent" in prompt and "Today is Wednesday 2026-11-25 (Asia/Kolkata)" in prompt
     assert [a["name"] for a in request.actions] == ["search_places", "get_booking_date",
                                                     "get_user_address", "prompt_user",
                                                     "final_answer"]
