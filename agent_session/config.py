@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     wx_max_retries: int = Field(2, ge=0, le=10)
     wx_max_connections: int = Field(100, ge=1)
 
-    llm_backend: Literal["auto", "watsonx", "local", "none"] = "auto"
+    llm_backend: Literal["auto", "watsonx", "local", "echo", "none"] = "auto"
     llm_timeout_seconds: float = Field(30.0, gt=0)
     local_model_path: Path | None = None
     model_cache_dir: Path = Path("~/.cache/agent-session").expanduser()
@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     session_ttl_seconds: float = Field(1800, gt=0)
     session_max_messages: int = Field(200, ge=4)
     turn_wait_seconds: float = Field(30, ge=0)
+    turn_lease_seconds: float = Field(60, gt=1)
     max_iterations: int = Field(10, ge=1, le=100)
     action_timeout_seconds: float = Field(10, gt=0)
 

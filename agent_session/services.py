@@ -78,7 +78,8 @@ def build_services(settings: Settings, overrides: Overrides | None = None) -> Se
     users = UserDirectory(settings.users_file)
     available = ActionRegistry([*build_cab_actions(places, users, tz), *ending_actions(definition)])
     registry = available.select(definition.actions)
-    store = overrides.store or build_session_store(settings.session_store, clock)
+    store = overrides.store or build_session_store(settings.session_store, clock,
+                                                   settings.turn_lease_seconds)
     llm = overrides.llm or build_llm_client(settings)
 
     def system_prompt(ctx: ActionContext) -> str:

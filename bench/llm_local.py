@@ -17,10 +17,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent_session.config import Settings  # noqa: E402
-from agent_session.eval.player import play  # noqa: E402
-from agent_session.main import create_app  # noqa: E402
-from agent_session.services import resolve_timezone  # noqa: E402
+from agent_session.config import Settings
+from agent_session.eval.player import play
+from agent_session.main import create_app
+from agent_session.services import resolve_timezone
 
 
 async def main(args: argparse.Namespace, data: dict) -> None:

@@ -13,6 +13,10 @@ def build_llm_client(settings: Settings) -> LLMClient:
     backend = settings.llm_backend
     if backend == "auto":
         backend = "watsonx" if settings.wx_api_key is not None else "local"
+    if backend == "echo":
+        from .echo import EchoLLM
+
+        return EchoLLM()
     if backend == "none":
         return UnavailableLLM("No LLM backend is configured (LLM_BACKEND=none).")
     if backend == "watsonx":

@@ -6,11 +6,20 @@ from ..clock import Clock
 from .base import SessionStore
 
 
-def build_session_store(url: str, clock: Clock) -> SessionStore:
+def build_session_store(url: str, clock: Clock, lease_seconds: float = 60.0) -> SessionStore:
     if url == "memory":
         from .memory import MemorySessionStore
 
         return MemorySessionStore(clock)
+    if url.startswith("sqlite:"):
+        from .sqlite import SqliteSessionStore
+
+        return SqliteSessionStore(url, clock, lease_seconds)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from .redis import RedisSessionStore
+
+        return RedisSessionStore(url, clock, lease_seconds)
     raise ValueError(
-        f"SESSION_STORE={url.split('://')[0]!r} is not supported; use 'memory'."
+        f"SESSION_STORE={url.split('://')[0]!r} is not supported; use memory, "
+        "sqlite:///path.db or redis://host:port/db."
     )

@@ -1,0 +1,236 @@
+"""Durable session store in one SQLite file (aiosqlite, WAL): the default for one machine, safe
+for several processes sharing the file.
+
+- Every write is one statement in its own transaction: after a crash the session is as before a
+  turn or as after it. Saves are compare-and-swap on `version`.
+- Turns are serialized within the process by an asyncio lock and across processes by a lease
+  row (`turn_locks`), renewed while the turn runs and expiring when its holder dies.
+- Listing is keyset-paginated over `(user_id, updated_us, session_id)`; expiry deletes by the
+  `expires_us` index. Times are integer microseconds since the epoch, exact for cursors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiosqlite
+
+from ..clock import Clock
+from ..errors import SessionBusy, VersionConflict
+from .base import Session, decode_cursor, encode_cursor
+from .locks import KeyedLocks
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id TEXT PRIMARY KEY,
+    user_id TEXT,
+    created_us INTEGER NOT NULL,
+    updated_us INTEGER NOT NULL,
+    expires_us INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user_id, updated_us DESC, session_id DESC);
+CREATE INDEX IF NOT EXISTS sessions_by_update ON sessions (updated_us DESC, session_id DESC);
+CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_us);
+CREATE TABLE IF NOT EXISTS turn_locks (
+    session_id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    expires_us INTEGER NOT NULL
+);
+"""
+POLL_SECONDS = 0.02
+
+
+def to_us(moment: datetime) -> int:
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def wall_us() -> int:
+    """Leases are shared between processes, so they use the wall clock, never an injected one."""
+    return to_us(datetime.now(UTC))
+
+
+def from_us(value: int) -> datetime:
+    return EPOCH + timedelta(microseconds=value)
+
+
+def path_of(url: str) -> Path:
+    """`sqlite:///relative.db` or `sqlite:////absolute/path.db`."""
+    if not url.startswith("sqlite:///"):
+        raise ValueError("SESSION_STORE for sqlite is sqlite:///relative.db or "
+                         "sqlite:////absolute/path.db.")
+    return Path(url.removeprefix("sqlite:///"))
+
+
+class SqliteSessionStore:
+    def __init__(self, url: str, clock: Clock, lease_seconds: float = 60.0) -> None:
+        self._path = path_of(url)
+        self._clock = clock
+        self._lease_us = int(lease_seconds * 1_000_000)
+        self._db: aiosqlite.Connection | None = None
+        self._open_lock = asyncio.Lock()
+        self._locks = KeyedLocks()
+        self._owner = uuid.uuid4().hex
+
+    async def _conn(self) -> aiosqlite.Connection:
+        if self._db is None:
+            async with self._open_lock:
+                if self._db is None:
+                    if self._path.parent != Path("."):
+                        self._path.parent.mkdir(parents=True, exist_ok=True)
+                    db = await aiosqlite.connect(self._path, isolation_level=None, timeout=30)
+                    await db.execute("PRAGMA journal_mode=WAL")
+                    await db.execute("PRAGMA synchronous=NORMAL")
+                    await db.execute("PRAGMA busy_timeout=30000")
+                    await db.executescript(SCHEMA)
+                    self._db = db
+        return self._db
+
+    def _now_us(self) -> int:
+        return to_us(self._clock.now())
+
+    @staticmethod
+    def _row_to_session(row: aiosqlite.Row | tuple) -> Session:
+        session_id, user_id, created, updated, expires, version, body = row
+        data = json.loads(body)
+        return Session(session_id=session_id, user_id=user_id, created_at=from_us(created),
+                       updated_at=from_us(updated), expires_at=from_us(expires),
+                       version=version, messages=data["messages"], result=data["result"])
+
+    async def get(self, session_id: str) -> Session | None:
+        db = await self._conn()
+        async with db.execute(
+            "SELECT session_id, user_id, created_us, updated_us, expires_us, version, body "
+            "FROM sessions WHERE session_id = ? AND expires_us > ?",
+            (session_id, self._now_us()),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return self._row_to_session(row) if row else None
+
+    async def save(self, session: Session, expected_version: int) -> Session:
+        db = await self._conn()
+        body = json.dumps({"messages": session.messages, "result": session.result},
+                          separators=(",", ":"))
+        values = (session.user_id, to_us(session.created_at), to_us(session.updated_at),
+                  to_us(session.expires_at), expected_version + 1, body)
+        now = self._now_us()
+        if expected_version == 0:
+            # New, or replacing an expired row under the same id; a live row is a conflict.
+            cursor = await db.execute(
+                "INSERT INTO sessions (session_id, user_id, created_us, updated_us, expires_us,"
+                " version, body) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(session_id) DO UPDATE"
+                " SET user_id=excluded.user_id, created_us=excluded.created_us,"
+                " updated_us=excluded.updated_us, expires_us=excluded.expires_us,"
+                " version=excluded.version, body=excluded.body WHERE sessions.expires_us <= ?",
+                (session.session_id, *values, now))
+        else:
+            cursor = await db.execute(
+                "UPDATE sessions SET user_id=?, created_us=?, updated_us=?, expires_us=?,"
+                " version=?, body=? WHERE session_id=? AND version=? AND expires_us > ?",
+                (*values, session.session_id, expected_version, now))
+        if cursor.rowcount != 1:
+            raise VersionConflict("The session was changed by another turn; retry.")
+        return session.model_copy(update={"version": expected_version + 1})
+
+    async def delete(self, session_id: str) -> bool:
+        db = await self._conn()
+        cursor = await db.execute(
+            "DELETE FROM sessions WHERE session_id = ? RETURNING expires_us", (session_id,))
+        rows = await cursor.fetchall()
+        return bool(rows) and rows[0][0] > self._now_us()
+
+    async def list(self, user_id: str | None, limit: int,
+                   cursor: str | None) -> tuple[list[Session], str | None]:
+        db = await self._conn()
+        where, params = ["expires_us > ?"], [self._now_us()]
+        if user_id is not None:
+            where.append("user_id = ?")
+            params.append(user_id)
+        if cursor is not None:
+            stamp, last_id = decode_cursor(cursor)
+            where.append("(updated_us < ? OR (updated_us = ? AND session_id < ?))")
+            params += [to_us(stamp), to_us(stamp), last_id]
+        async with db.execute(
+            "SELECT session_id, user_id, created_us, updated_us, expires_us, version, body "
+            f"FROM sessions WHERE {' AND '.join(where)} "
+            "ORDER BY updated_us DESC, session_id DESC LIMIT ?", (*params, limit + 1),
+        ) as rows:
+            found = [self._row_to_session(row) for row in await rows.fetchall()]
+        page = found[:limit]
+        more = len(found) > limit
+        next_cursor = encode_cursor(page[-1].updated_at, page[-1].session_id) if more else None
+        return page, next_cursor
+
+    async def delete_expired(self) -> int:
+        db = await self._conn()
+        now = self._now_us()
+        cursor = await db.execute("DELETE FROM sessions WHERE expires_us <= ?", (now,))
+        await db.execute("DELETE FROM turn_locks WHERE expires_us <= ?", (wall_us(),))
+        return cursor.rowcount
+
+    # -- turn locking --------------------------------------------------------------------------
+
+    async def _try_lease(self, db: aiosqlite.Connection, session_id: str, token: str) -> bool:
+        now = wall_us()
+        cursor = await db.execute(
+            "INSERT INTO turn_locks (session_id, owner, expires_us) VALUES (?, ?, ?) "
+            "ON CONFLICT(session_id) DO UPDATE SET owner=excluded.owner, "
+            "expires_us=excluded.expires_us WHERE turn_locks.expires_us <= ?",
+            (session_id, token, now + self._lease_us, now))
+        return cursor.rowcount == 1
+
+    async def _renew(self, session_id: str, token: str) -> None:
+        db = await self._conn()
+        while True:
+            await asyncio.sleep(self._lease_us / 3_000_000)
+            await db.execute("UPDATE turn_locks SET expires_us = ? WHERE session_id = ? AND "
+                             "owner = ?", (wall_us() + self._lease_us, session_id, token))
+
+    @asynccontextmanager
+    async def _lease(self, session_id: str, wait: float) -> AsyncIterator[None]:
+        db = await self._conn()
+        token = f"{self._owner}:{uuid.uuid4().hex}"
+        deadline = asyncio.get_running_loop().time() + wait
+        while not await self._try_lease(db, session_id, token):
+            if asyncio.get_running_loop().time() >= deadline:
+                raise SessionBusy("Another turn is still running on this session; retry when "
+                                  "it has finished.")
+            await asyncio.sleep(POLL_SECONDS)
+        renewer = asyncio.create_task(self._renew(session_id, token))
+        try:
+            yield
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+            await db.execute("DELETE FROM turn_locks WHERE session_id = ? AND owner = ?",
+                             (session_id, token))
+
+    @asynccontextmanager
+    async def _both(self, session_id: str, wait: float) -> AsyncIterator[None]:
+        started = asyncio.get_running_loop().time()
+        async with self._locks.hold(session_id, wait):
+            left = max(0.0, wait - (asyncio.get_running_loop().time() - started))
+            async with self._lease(session_id, left):
+                yield
+
+    def lock(self, session_id: str, wait: float) -> AbstractAsyncContextManager[None]:
+        return self._both(session_id, wait)
+
+    async def ping(self) -> None:
+        db = await self._conn()
+        await db.execute("SELECT 1")
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
