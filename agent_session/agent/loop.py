@@ -75,6 +75,9 @@ class AgentLoop:
     ) -> TurnOutcome:
         """Run one turn. `history` is not modified; the outcome's `events` are the new tool and
         assistant messages (the caller stores them after `user_message`)."""
+        # Set-up (loading a local model, a watsonx client's first token) is not a model call:
+        # it happens before the per-call deadline starts.
+        await self._llm.check()
         events: list[dict[str, Any]] = []
         seen: dict[tuple[str, str], dict[str, Any]] = {}
         prompt = self._system_prompt(ctx)
