@@ -22,11 +22,15 @@ from .llm.base import LLMClient
 from .llm.factory import build_llm_client
 from .prompts import render_system_prompt
 from .session_manager import SessionManager, SessionPolicy
+from .speech.factory import build_speech_to_text, build_text_to_speech
+from .speech.service import SpeechService
+from .speech.stt.base import SpeechToText
+from .speech.tts.base import TextToSpeech
 from .stores.base import SessionStore
 from .stores.factory import build_session_store
 from .tools.cab import build_cab_actions
 from .tools.places.base import PlacesProvider
-from .tools.places.factory import build_places_provider
+from .tools.places.factory import build_places_provider, place_vocabulary
 from .tools.users import UserDirectory
 
 
@@ -36,6 +40,8 @@ class Overrides:
     clock: Clock | None = None
     places: PlacesProvider | None = None
     store: SessionStore | None = None
+    stt: SpeechToText | None = None
+    tts: TextToSpeech | None = None
 
 
 @dataclass
@@ -49,6 +55,7 @@ class Services:
     definition: AgentDefinition
     registry: ActionRegistry
     manager: SessionManager
+    speech: SpeechService
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -58,6 +65,8 @@ class Services:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.llm.close()
+        await self.speech.stt.close()
+        await self.speech.tts.close()
         await self.places.close()
         await self.store.close()
 
@@ -91,4 +100,8 @@ def build_services(settings: Settings, overrides: Overrides | None = None) -> Se
     policy = SessionPolicy(settings.session_ttl_seconds, settings.session_max_messages,
                            settings.turn_wait_seconds)
     manager = SessionManager(store, agent, clock, policy)
-    return Services(settings, clock, tz, store, llm, places, definition, registry, manager)
+    speech = SpeechService(overrides.stt or build_speech_to_text(settings, place_vocabulary()),
+                           overrides.tts or build_text_to_speech(settings),
+                           settings.max_audio_seconds)
+    return Services(settings, clock, tz, store, llm, places, definition, registry, manager,
+                    speech)

@@ -39,6 +39,8 @@ async def ready(services: Services = Depends(get_services)) -> JSONResponse:
         _check("session_store", services.store.ping),
         _check("llm", services.llm.check),
         _check("places", services.places.check),
+        _check("stt", services.speech.stt.check),
+        _check("tts", services.speech.tts.check),
     ))
     failed = {name: state for name, state in results.items() if state != "ok"}
     if failed:

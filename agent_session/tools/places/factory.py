@@ -20,3 +20,10 @@ def build_places_provider(settings: Settings) -> PlacesProvider:
     from .offline import OfflinePlaces
 
     return OfflinePlaces()
+
+
+def place_vocabulary() -> list[str]:
+    """Place names the agent knows (the bundled gazetteer's), as a hint for speech recognition."""
+    from .offline import OfflinePlaces
+
+    return OfflinePlaces().place_names

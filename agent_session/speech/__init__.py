@@ -1,0 +1,1 @@
+"""Speech: audio in and out (`audio.py`), speech-to-text (`stt/`), text-to-speech (`tts/`)."""

@@ -1,0 +1,64 @@
+"""Speech benchmark on the embedded engines: STT real-time factor including decoding (webm/opus
+upload), TTS time to first encoded byte and speed relative to real time, per sentence length.
+
+    python bench/speech.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from agent_session.speech.audio import decode, encode
+from agent_session.speech.service import SpeechService
+from agent_session.speech.stt.local import LocalSpeechToText
+from agent_session.speech.tts.local import LocalTextToSpeech
+from agent_session.tools.places.factory import place_vocabulary
+
+TEXTS = {
+    "short": "Where should the cab pick you up?",
+    "medium": "I need a cab from MG Road to Koramangala tomorrow at nine in the morning.",
+    "long": ("Your cab from Indiranagar to Kempegowda International Airport is booked for "
+             "tomorrow at six thirty in the morning. A sedan will wait at the main gate. "
+             "The driver will call you ten minutes before arrival."),
+}
+
+
+async def main() -> None:
+    service = SpeechService(LocalSpeechToText(place_vocabulary()), LocalTextToSpeech(), 120)
+    await service.stt.check()
+    await service.tts.check()
+    warm = await service.synthesize("Warm up.", None, "audio/webm")
+    async for _ in warm:
+        pass
+    print(f"{'text':8s} {'audio s':>8s} {'tts first byte ms':>18s} {'tts x realtime':>15s} "
+          f"{'stt ms':>8s} {'stt RTF':>8s}")
+    for name, text in TEXTS.items():
+        started = time.perf_counter()
+        stream = await service.synthesize(text, None, "audio/webm")
+        first_byte = None
+        chunks = []
+        async for chunk in stream:
+            if first_byte is None and chunk:
+                first_byte = time.perf_counter() - started
+            chunks.append(chunk)
+        synth_seconds = time.perf_counter() - started
+        webm = b"".join(chunks)
+        audio_seconds = decode(webm, 600).seconds
+        upload = encode(decode(webm, 600).floats, 16000, "audio/webm")
+        started = time.perf_counter()
+        await service.transcribe(upload)
+        stt_seconds = time.perf_counter() - started
+        print(f"{name:8s} {audio_seconds:8.2f} {first_byte * 1000:18.0f} "
+              f"{audio_seconds / synth_seconds:15.1f} {stt_seconds * 1000:8.0f} "
+              f"{stt_seconds / audio_seconds:8.3f}")
+    await service.stt.close()
+    await service.tts.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
