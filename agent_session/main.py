@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from . import __version__
-from .api import chat, health, sessions, speech
+from .api import chat, health, sessions, speech, voice, web
 from .api.deps import require_api_key
 from .api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from .config import Settings
@@ -58,6 +58,8 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     app.include_router(chat.router, dependencies=guarded)
     app.include_router(sessions.router, dependencies=guarded)
     app.include_router(speech.router, dependencies=guarded)
+    app.include_router(voice.router, dependencies=guarded)
+    app.include_router(web.router)
 
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,

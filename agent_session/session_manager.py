@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -30,6 +32,13 @@ class TurnResult:
     question: str | None
     result: dict[str, Any] | None
     steps: int
+
+
+@dataclass(frozen=True)
+class OpenTurn:
+    """A session whose turn lock is held by the caller."""
+
+    session: Session
 
 
 @dataclass(frozen=True)
@@ -59,8 +68,12 @@ class SessionManager:
         self._clock = clock
         self._policy = policy
 
-    async def turn(self, session_id: str | None, user_id: str | None, query: str,
-                   on_step: StepCallback | None = None) -> TurnResult:
+    @asynccontextmanager
+    async def open_turn(self, session_id: str | None,
+                        user_id: str | None) -> AsyncIterator[OpenTurn]:
+        """Hold the session's turn lock and check ownership (409, 403 happen here, before any
+        work), then let the caller `play` the turn. Streaming routes enter this before their
+        response starts, so those errors are plain HTTP errors."""
         session_id = session_id or uuid.uuid4().hex
         session_id_var.set(session_id)
         async with self._store.lock(session_id, self._policy.turn_wait_seconds):
@@ -71,23 +84,34 @@ class SessionManager:
                                   updated_at=now, expires_at=now)
             elif session.user_id is not None and session.user_id != user_id:
                 raise SessionForbidden("This session belongs to another user.")
-            expected_version = session.version
-            user_message = {"role": "user", "content": query, "at": now.isoformat()}
-            ctx = ActionContext(session_id=session_id, user_id=session.user_id, now=now)
-            outcome = await self._agent.run(session.messages, user_message, ctx, on_step)
-            done = self._clock.now()
-            messages = trim_history([*session.messages, user_message, *outcome.events],
-                                    self._policy.max_messages)
-            updated = session.model_copy(update={
-                "messages": messages,
-                "updated_at": done,
-                "expires_at": done + timedelta(seconds=self._policy.ttl_seconds),
-                "result": outcome.result if outcome.kind == "final" else session.result,
-            })
-            await self._store.save(updated, expected_version)
+            yield OpenTurn(session)
+
+    async def play(self, turn: OpenTurn, query: str,
+                   on_step: StepCallback | None = None) -> TurnResult:
+        """Run the agent on the open turn and save the session once, if the turn finishes."""
+        session = turn.session
+        now = self._clock.now()
+        user_message = {"role": "user", "content": query, "at": now.isoformat()}
+        ctx = ActionContext(session_id=session.session_id, user_id=session.user_id, now=now)
+        outcome = await self._agent.run(session.messages, user_message, ctx, on_step)
+        done = self._clock.now()
+        messages = trim_history([*session.messages, user_message, *outcome.events],
+                                self._policy.max_messages)
+        updated = session.model_copy(update={
+            "messages": messages,
+            "updated_at": done,
+            "expires_at": done + timedelta(seconds=self._policy.ttl_seconds),
+            "result": outcome.result if outcome.kind == "final" else session.result,
+        })
+        await self._store.save(updated, session.version)
         log.info("turn done: %s after %d steps", outcome.kind, outcome.steps)
-        return TurnResult(session_id, outcome.kind, outcome.question, outcome.result,
+        return TurnResult(session.session_id, outcome.kind, outcome.question, outcome.result,
                           outcome.steps)
+
+    async def turn(self, session_id: str | None, user_id: str | None, query: str,
+                   on_step: StepCallback | None = None) -> TurnResult:
+        async with self.open_turn(session_id, user_id) as turn:
+            return await self.play(turn, query, on_step)
 
     async def get(self, session_id: str) -> Session:
         session = await self._store.get(session_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 from pathlib import Path
+from string import Template
 from typing import Any
 
 import yaml
@@ -22,6 +23,15 @@ class AgentDefinition(BaseModel):
     actions: list[str]
     result_schema: dict[str, Any]
     result_description: str = "Return the finished result."
+    result_speech: str | None = None
+
+    def speak_result(self, result: dict[str, Any]) -> str:
+        """A sentence to say for a finished result: the definition's `result_speech` template
+        ($field placeholders), else the fields read out."""
+        if self.result_speech:
+            return Template(self.result_speech).safe_substitute(
+                {k: str(v) for k, v in result.items()})
+        return "Done. " + ". ".join(f"{k.replace('_', ' ')}: {v}" for k, v in result.items())
 
 
 class PromptUserArgs(BaseModel):

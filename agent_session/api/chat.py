@@ -1,21 +1,80 @@
-"""`POST /chat`: one conversational turn."""
+"""`POST /chat` (one turn) and `POST /chat/stream` (the same turn as server-sent events)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from typing import Any
 
+from fastapi import APIRouter, Depends
+from sse_starlette.sse import EventSourceResponse
+
+from ..errors import ServiceError
 from ..schemas import ChatRequest, ChatResponse
 from ..services import Services
+from ..session_manager import TurnResult
 from .deps import get_services
 
 router = APIRouter(tags=["chat"])
+log = logging.getLogger(__name__)
 
 
-@router.post("/chat", response_model=ChatResponse)
-async def chat(body: ChatRequest, services: Services = Depends(get_services)) -> ChatResponse:
-    turn = await services.manager.turn(body.session_id, body.user_id, body.query)
+def to_response(turn: TurnResult) -> ChatResponse:
     if turn.status == "final":
         return ChatResponse(session_id=turn.session_id, query="",
                             final_response=turn.result or {}, status_code="200")
     return ChatResponse(session_id=turn.session_id, query=turn.question or "",
                         final_response={}, status_code="201")
+
+
+@router.post("/chat", response_model=ChatResponse)
+async def chat(body: ChatRequest, services: Services = Depends(get_services)) -> ChatResponse:
+    return to_response(await services.manager.turn(body.session_id, body.user_id, body.query))
+
+
+@router.post("/chat/stream", response_class=EventSourceResponse,
+             responses={200: {"content": {"text/event-stream": {}}}})
+async def chat_stream(body: ChatRequest,
+                      services: Services = Depends(get_services)) -> EventSourceResponse:
+    """`step` events as actions run, then one `question`, `final` or `error` event. A busy or
+    foreign session fails before the stream starts (409, 403); a client that disconnects
+    cancels the turn, which then saves nothing."""
+    stack = AsyncExitStack()
+    turn = await stack.enter_async_context(
+        services.manager.open_turn(body.session_id, body.user_id))
+    queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+
+    async def on_step(step: dict[str, Any]) -> None:
+        await queue.put(("step", step))
+
+    async def run() -> None:
+        try:
+            result = to_response(await services.manager.play(turn, body.query, on_step))
+            await queue.put(("final" if result.status_code == "200" else "question",
+                             result.model_dump()))
+        except ServiceError as exc:
+            await queue.put(("error", {"status": exc.status_code, "detail": exc.detail}))
+        except Exception:
+            log.exception("streamed turn failed")
+            await queue.put(("error", {"status": 500, "detail": "Internal error; logged."}))
+
+    async def events() -> AsyncIterator[dict[str, str]]:
+        task = asyncio.create_task(run())
+        try:
+            while True:
+                kind, data = await queue.get()
+                yield {"event": kind, "data": json.dumps(data, default=str)}
+                if kind != "step":
+                    break
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await stack.aclose()
+
+    return EventSourceResponse(events())

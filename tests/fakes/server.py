@@ -20,12 +20,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app, certfile: Path | None = None, keyfile: Path | None = None) -> Iterator[str]:
+def serve(app, certfile: Path | None = None, keyfile: Path | None = None,
+          lifespan: bool = False) -> Iterator[str]:
     """Yield the base URL of `app` served on a free loopback port until the block ends."""
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                             ssl_certfile=str(certfile) if certfile else None,
-                            ssl_keyfile=str(keyfile) if keyfile else None, lifespan="off")
+                            ssl_keyfile=str(keyfile) if keyfile else None,
+                            lifespan="on" if lifespan else "off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
