@@ -12,9 +12,10 @@ class ServiceError(Exception):
 
     status_code = 500
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.headers = headers
 
 
 class SessionNotFound(ServiceError):
@@ -57,3 +58,7 @@ class AgentDidNotConverge(ServiceError):
 
 class Unauthorized(ServiceError):
     status_code = 401
+
+
+class RateLimited(ServiceError):
+    status_code = 429

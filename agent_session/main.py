@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 
 from . import __version__
 from .api import chat, health, sessions, speech, voice, web
-from .api.deps import require_api_key
+from .api.deps import rate_limit_caller, require_api_key
 from .api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from .config import Settings
 from .errors import ServiceError
@@ -21,6 +21,12 @@ from .logging_setup import configure_logging
 from .services import Overrides, build_services
 
 log = logging.getLogger(__name__)
+
+
+def _count_error(request: Request, kind: str) -> None:
+    services = getattr(request.app.state, "services", None)
+    if services is not None:
+        services.metrics.errors.labels(kind).inc()
 
 
 def create_app(settings: Settings | None = None, overrides: Overrides | None = None) -> FastAPI:
@@ -46,14 +52,17 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
         log.info("%s %s -> %d %s", request.method, request.url.path, exc.status_code, exc.detail)
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        _count_error(request, type(exc).__name__)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                            headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        _count_error(request, "Internal")
         return JSONResponse({"detail": "Internal error; it has been logged."}, status_code=500)
 
-    guarded = [Depends(require_api_key)]
+    guarded = [Depends(require_api_key), Depends(rate_limit_caller)]
     app.include_router(health.router)
     app.include_router(chat.router, dependencies=guarded)
     app.include_router(sessions.router, dependencies=guarded)

@@ -20,7 +20,9 @@ from .clock import Clock, SystemClock
 from .config import Settings
 from .llm.base import LLMClient
 from .llm.factory import build_llm_client
+from .metrics import Metrics
 from .prompts import render_system_prompt
+from .ratelimit import RateLimiter
 from .session_manager import SessionManager, SessionPolicy
 from .speech.factory import build_speech_to_text, build_text_to_speech
 from .speech.service import SpeechService
@@ -56,6 +58,8 @@ class Services:
     registry: ActionRegistry
     manager: SessionManager
     speech: SpeechService
+    metrics: Metrics
+    limiter: RateLimiter | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -96,12 +100,15 @@ def build_services(settings: Settings, overrides: Overrides | None = None) -> Se
 
     limits = LoopLimits(settings.max_iterations, settings.llm_timeout_seconds,
                         settings.action_timeout_seconds)
-    agent = AgentLoop(llm, registry, limits, system_prompt)
+    metrics = Metrics()
+    agent = AgentLoop(llm, registry, limits, system_prompt, metrics)
     policy = SessionPolicy(settings.session_ttl_seconds, settings.session_max_messages,
                            settings.turn_wait_seconds)
-    manager = SessionManager(store, agent, clock, policy)
+    manager = SessionManager(store, agent, clock, policy, metrics)
     speech = SpeechService(overrides.stt or build_speech_to_text(settings, place_vocabulary()),
                            overrides.tts or build_text_to_speech(settings),
-                           settings.max_audio_seconds)
+                           settings.max_audio_seconds, metrics)
+    limiter = RateLimiter(settings.rate_limit, settings.session_store) \
+        if settings.rate_limit else None
     return Services(settings, clock, tz, store, llm, places, definition, registry, manager,
-                    speech)
+                    speech, metrics, limiter)

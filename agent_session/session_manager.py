@@ -20,6 +20,7 @@ from .agent.loop import AgentLoop, StepCallback
 from .clock import Clock
 from .errors import SessionForbidden, SessionNotFound
 from .logging_setup import session_id_var
+from .metrics import Metrics
 from .stores.base import Session, SessionStore
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,8 @@ def trim_history(messages: list[dict[str, Any]], limit: int) -> list[dict[str, A
 
 class SessionManager:
     def __init__(self, store: SessionStore, agent: AgentLoop, clock: Clock,
-                 policy: SessionPolicy) -> None:
+                 policy: SessionPolicy, metrics: Metrics | None = None) -> None:
+        self._metrics = metrics or Metrics()
         self._store = store
         self._agent = agent
         self._clock = clock
@@ -93,7 +95,17 @@ class SessionManager:
         now = self._clock.now()
         user_message = {"role": "user", "content": query, "at": now.isoformat()}
         ctx = ActionContext(session_id=session.session_id, user_id=session.user_id, now=now)
-        outcome = await self._agent.run(session.messages, user_message, ctx, on_step)
+        self._metrics.turns_in_progress.inc()
+        try:
+            outcome = await self._agent.run(session.messages, user_message, ctx, on_step)
+        except BaseException as exc:
+            kind = "cancelled" if isinstance(exc, asyncio.CancelledError) else "error"
+            self._metrics.turns.labels(kind).inc()
+            raise
+        finally:
+            self._metrics.turns_in_progress.dec()
+        self._metrics.turns.labels(outcome.kind).inc()
+        self._metrics.steps.observe(outcome.steps)
         done = self._clock.now()
         messages = trim_history([*session.messages, user_message, *outcome.events],
                                 self._policy.max_messages)
@@ -126,6 +138,9 @@ class SessionManager:
     async def list(self, user_id: str | None, limit: int,
                    cursor: str | None) -> tuple[list[Session], str | None]:
         return await self._store.list(user_id, limit, cursor)
+
+    async def count_live(self) -> int:
+        return await self._store.count_live()
 
     async def sweep_once(self) -> int:
         removed = await self._store.delete_expired()

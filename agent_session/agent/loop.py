@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from ..errors import AgentDidNotConverge, LLMTimeout, ServiceError
 from ..llm.base import ActionCall, LLMClient, LLMRequest
+from ..metrics import Metrics
 from .actions import ActionArgumentsError, ActionContext, ActionRegistry, parse_arguments
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,9 @@ class AgentLoop:
         registry: ActionRegistry,
         limits: LoopLimits,
         system_prompt: Callable[[ActionContext], str],
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._llm = llm
         self._registry = registry
         self._limits = limits
@@ -95,6 +98,8 @@ class AgentLoop:
                     "try again in a moment."
                 ) from None
             llm_ms = (time.perf_counter() - started) * 1000
+            if self._metrics is not None:
+                self._metrics.llm_seconds.labels(self._llm.name).observe(llm_ms / 1000)
             log.info("step %d: model chose %s in %.0f ms", step,
                      [a.name for a in reply.actions] or "no action", llm_ms)
             if not reply.actions:

@@ -17,7 +17,7 @@ from ..errors import ServiceError
 from ..schemas import ChatRequest, ChatResponse
 from ..services import Services
 from ..session_manager import TurnResult
-from .deps import get_services
+from .deps import get_services, limit_user
 
 router = APIRouter(tags=["chat"])
 log = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ def to_response(turn: TurnResult) -> ChatResponse:
 
 @router.post("/chat", response_model=ChatResponse)
 async def chat(body: ChatRequest, services: Services = Depends(get_services)) -> ChatResponse:
+    await limit_user(services, body.user_id)
     return to_response(await services.manager.turn(body.session_id, body.user_id, body.query))
 
 
@@ -43,6 +44,7 @@ async def chat_stream(body: ChatRequest,
     """`step` events as actions run, then one `question`, `final` or `error` event. A busy or
     foreign session fails before the stream starts (409, 403); a client that disconnects
     cancels the turn, which then saves nothing."""
+    await limit_user(services, body.user_id)
     stack = AsyncExitStack()
     turn = await stack.enter_async_context(
         services.manager.open_turn(body.session_id, body.user_id))

@@ -22,6 +22,20 @@ def presented_key(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+async def rate_limit_caller(request: Request) -> None:
+    """429 past `RATE_LIMIT` for this API key (or client address when the service is open)."""
+    limiter = request.app.state.services.limiter
+    if limiter is not None:
+        address = request.client.host if request.client else None
+        await limiter.hit_caller(presented_key(request), address)
+
+
+async def limit_user(services: Services, user_id: str | None) -> None:
+    """429 past `RATE_LIMIT` for this user, whichever key or address they come from."""
+    if services.limiter is not None:
+        await services.limiter.hit_user(user_id)
+
+
 async def require_api_key(request: Request) -> None:
     """401 unless `API_KEYS` is empty or the request carries one of them (constant-time)."""
     keys: list[str] = request.app.state.settings.api_keys

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from ..errors import ServiceError
 from ..schemas import Health
@@ -31,6 +32,13 @@ async def _check(name: str, probe) -> tuple[str, str]:
     except Exception as exc:
         return name, f"{type(exc).__name__}"
     return name, "ok"
+
+
+@router.get("/metrics", dependencies=[Depends(require_api_key)],
+            response_class=PlainTextResponse)
+async def metrics(services: Services = Depends(get_services)) -> PlainTextResponse:
+    services.metrics.active_sessions.set(await services.manager.count_live())
+    return PlainTextResponse(services.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/ready", dependencies=[Depends(require_api_key)])

@@ -12,7 +12,7 @@ from ..schemas import ID_PATTERN
 from ..services import Services
 from ..speech.audio import AudioError
 from .chat import to_response
-from .deps import get_services
+from .deps import get_services, limit_user
 
 router = APIRouter(tags=["voice"])
 REPLY_TYPE = "audio/webm"
@@ -46,6 +46,7 @@ async def voice(
     user_id: str | None = Form(None, min_length=1, max_length=128, pattern=ID_PATTERN),
     services: Services = Depends(get_services),
 ) -> VoiceResponse:
+    await limit_user(services, user_id)
     started = time.perf_counter()
     transcript = (await services.speech.transcribe(await audio.read())).strip()
     stt_ms = _ms(started)

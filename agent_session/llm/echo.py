@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from .base import ActionCall, LLMReply, LLMRequest
 
+MAX_QUESTION = 500
+
 
 class EchoLLM:
     name = "echo"
@@ -13,7 +15,10 @@ class EchoLLM:
     async def complete(self, request: LLMRequest) -> LLMReply:
         said = next((m["content"] for m in reversed(request.messages) if m.get("role") == "user"),
                     "")
-        return LLMReply(actions=[ActionCall("prompt_user", {"question": f"You said: {said}"})])
+        question = f"You said: {said}"
+        if len(question) > MAX_QUESTION:  # prompt_user takes at most 500 characters
+            question = question[: MAX_QUESTION - 1] + "…"
+        return LLMReply(actions=[ActionCall("prompt_user", {"question": question})])
 
     async def check(self) -> None:
         return None

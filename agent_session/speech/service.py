@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 
 from ..errors import ServiceError
+from ..metrics import Metrics
 from .audio import Encoder, decode
 from .stt.base import SpeechToText
 from .tts.base import TextToSpeech
@@ -20,14 +22,19 @@ class UnknownVoice(ServiceError):
 
 
 class SpeechService:
-    def __init__(self, stt: SpeechToText, tts: TextToSpeech, max_audio_seconds: float) -> None:
+    def __init__(self, stt: SpeechToText, tts: TextToSpeech, max_audio_seconds: float,
+                 metrics: Metrics | None = None) -> None:
+        self._metrics = metrics or Metrics()
         self.stt = stt
         self.tts = tts
         self._max_seconds = max_audio_seconds
 
     async def transcribe(self, data: bytes) -> str:
         clip = await asyncio.to_thread(decode, data, self._max_seconds)
-        return await self.stt.transcribe(clip)
+        started = time.perf_counter()
+        text = await self.stt.transcribe(clip)
+        self._metrics.stt_seconds.labels(self.stt.name).observe(time.perf_counter() - started)
+        return text
 
     async def synthesize(self, text: str, voice: str | None,
                          media_type: str) -> AsyncIterator[bytes]:
@@ -37,6 +44,7 @@ class SpeechService:
         if voice and known is not None and voice not in known:
             raise UnknownVoice(f"Voice {voice!r} is not available; use one of: "
                                f"{', '.join(known)}.")
+        started = time.perf_counter()
         samples = self.tts.stream(text, voice)
         encoder = Encoder(media_type, self.tts.sample_rate)
         first = await anext(samples, None)
@@ -50,6 +58,8 @@ class SpeechService:
                     if data := await asyncio.to_thread(encoder.add, chunk):
                         yield data
                 yield await asyncio.to_thread(encoder.finish)
+                self._metrics.tts_seconds.labels(self.tts.name).observe(
+                    time.perf_counter() - started)
             except Exception:  # the response has started: end the stream and log it
                 log.exception("synthesis failed mid-stream")
 

@@ -45,6 +45,10 @@ class SessionStore(Protocol):
         """Live sessions, newest update first, optionally of one user; and the next cursor."""
         ...
 
+    async def count_live(self) -> int:
+        """How many sessions have not expired (for the active-sessions gauge)."""
+        ...
+
     async def delete_expired(self) -> int:
         """Remove expired sessions without loading the live ones; returns how many went."""
         ...

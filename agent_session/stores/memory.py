@@ -76,6 +76,10 @@ class MemorySessionStore:
         next_cursor = encode_cursor(*page[-1]) if more and page else None
         return sessions, next_cursor
 
+    async def count_live(self) -> int:
+        now = self._clock.now()
+        return sum(1 for meta in self._meta.values() if meta.expires_at > now)
+
     async def delete_expired(self) -> int:
         now = self._clock.now()
         stale = [sid for sid, meta in self._meta.items() if meta.expires_at <= now]

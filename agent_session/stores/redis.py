@@ -148,6 +148,9 @@ class RedisSessionStore:
         next_cursor = encode_cursor(page[-1].updated_at, page[-1].session_id) if more else None
         return page, next_cursor
 
+    async def count_live(self) -> int:
+        return int(await self._redis.zcount(EXPIRY_KEY, f"({self._now_us()}", "+inf"))
+
     async def delete_expired(self) -> int:
         """Reads only the ids whose expiry score has passed. A hash Redis already expired has
         lost its owner; its entry in the user index goes when a listing meets it."""

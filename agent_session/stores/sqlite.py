@@ -170,6 +170,13 @@ class SqliteSessionStore:
         next_cursor = encode_cursor(page[-1].updated_at, page[-1].session_id) if more else None
         return page, next_cursor
 
+    async def count_live(self) -> int:
+        db = await self._conn()
+        async with db.execute("SELECT COUNT(*) FROM sessions WHERE expires_us > ?",
+                              (self._now_us(),)) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
     async def delete_expired(self) -> int:
         db = await self._conn()
         now = self._now_us()
