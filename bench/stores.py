@@ -102,7 +102,7 @@ async def size_per_session(name: str, store, url: str, count: int) -> float:
     if name == "sqlite":
         db = Path(url.removeprefix("sqlite:///"))
         await store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return os.path.getsize(db) / count  # noqa: ASYNC240
+        return os.path.getsize(db) / count
     info = await store._redis.info("memory")
     return info["used_memory"] / count
 

@@ -8,9 +8,11 @@ The SDK's quirks are handled here, once:
   credentials leave the service up: `/ready` and `/chat` say what is wrong (503).
 - TLS verification is always passed explicitly (left unset, the SDK turns verification off for
   the whole process when it meets a self-signed certificate).
-- Our own httpx clients replace the SDK's: their pool holds `WX_MAX_CONNECTIONS` (the SDK's 10
-  serializes concurrent sessions) and they have no retry transport, so the only retry layer is
-  `ModelInference`'s, bounded by `WX_MAX_RETRIES` (two stacked layers retried a 503 44 times).
+- Our own httpx clients replace the SDK's: they hold `WX_MAX_CONNECTIONS` connections (the SDK's
+  10 serializes concurrent sessions), spread over small pools (`sharded_transport.py`: one big
+  httpx pool is itself slow under concurrency), and have no retry transport, so the only retry
+  layer is `ModelInference`'s, bounded by `WX_MAX_RETRIES` (two stacked layers retried a 503 44
+  times).
 - A non-IBM-Cloud URL needs `WX_PLATFORM_URL` (else the SDK takes the Cloud Pak for Data path)
   and `WX_AUTH_URL` (else the key goes to IBM's *test* IAM): missing ones are filled in or refused.
 """
@@ -31,6 +33,7 @@ import httpx
 from ..errors import LLMBadResponse, LLMTimeout, LLMUnavailable, ServiceError
 from .base import ActionCall, LLMReply, LLMRequest
 from .messages import compact, to_chat_messages
+from .sharded_transport import ShardedTransport
 
 log = logging.getLogger(__name__)
 
@@ -166,8 +169,6 @@ class WatsonxLLM:
                 return self._model
             if self._failure and time.monotonic() - self._failure[0] < RETRY_AFTER_FAILURE_SECONDS:
                 raise self._failure[1]
-            limits = httpx.Limits(max_connections=self._max_connections,
-                                  max_keepalive_connections=self._max_connections)
             timeout = httpx.Timeout(self._timeout, connect=min(10.0, self._timeout))
             from ibm_watsonx_ai._wrappers.httpx.client.httpx_async_client import (
                 HTTPXAsyncClient,
@@ -175,8 +176,9 @@ class WatsonxLLM:
             from ibm_watsonx_ai._wrappers.httpx.client.httpx_client import HTTPXClient
 
             verify = tls_context(self._verify)
-            self._async_http = sync_closable(HTTPXAsyncClient)(verify=verify, limits=limits,
-                                                               timeout=timeout)
+            self._async_http = sync_closable(HTTPXAsyncClient)(
+                transport=ShardedTransport(self._max_connections, verify=verify),
+                timeout=timeout)
             self._sync_http = HTTPXClient(verify=verify, timeout=timeout)
             try:
                 self._model = await asyncio.wait_for(

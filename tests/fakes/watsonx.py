@@ -48,6 +48,7 @@ class FakeWatsonx:
     model_id: str = "mistralai/mistral-large"
     chat_delay: float = 0.0
     answers: list[ChatAnswer] = field(default_factory=list)
+    default: ChatAnswer | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
     token_requests: int = 0
     in_flight: int = 0
@@ -112,7 +113,8 @@ class FakeWatsonx:
                 finally:
                     self.in_flight -= 1
             with self._lock:
-                answer: Any = self.answers.pop(0) if self.answers else text("(no script left)")
+                answer: Any = (self.answers.pop(0) if self.answers
+                               else self.default or text("(no script left)"))
             if callable(answer) and not isinstance(answer, Response):
                 answer = answer(body)
             if isinstance(answer, Response):
@@ -130,3 +132,26 @@ class FakeWatsonx:
             Route("/ml/v1/foundation_model_specs", specs, methods=["GET"]),
             Route("/ml/v1/text/chat", chat, methods=["POST"]),
         ])
+
+
+def main() -> None:
+    """Serve a fake watsonx in its own process (for benchmarks): every chat answer asks the
+    user a question after `--delay` seconds."""
+    import argparse
+
+    import uvicorn
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--cert", required=True)
+    parser.add_argument("--key", required=True)
+    parser.add_argument("--delay", type=float, default=0.5)
+    args = parser.parse_args()
+    fake = FakeWatsonx(api_key="bench-key", chat_delay=args.delay,
+                       default=tool_calls(("prompt_user", {"question": "Where from?"})))
+    uvicorn.run(fake.app(), host="127.0.0.1", port=args.port, log_level="warning",
+                ssl_certfile=args.cert, ssl_keyfile=args.key, backlog=2048)
+
+
+if __name__ == "__main__":
+    main()

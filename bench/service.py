@@ -1,0 +1,195 @@
+"""Service benchmarks against the real server process (uvicorn), each figure a ratio measured in
+the same run:
+
+1. concurrency efficiency: 64 concurrent clients, each a new session's first turn, against a
+   fake watsonx (HTTPS, real SDK path) answering in 500 ms, on every session store; divided by
+   the same load on a bare async route that only sleeps the turn's ideal time (1 LLM call x 0.5 s).
+2. turn overhead: /chat with the instant echo model vs a bare echo route on the same server:
+   throughput ratio and added p50/p99 milliseconds.
+4. history growth: one session, 50 turns (echo model): mean time of turns 41-50 / turns 1-10.
+
+    python bench/service.py [--clients 64] [--rounds 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.fakes.server import free_port  # noqa: E402
+from tests.fakes.tls import make_certificate  # noqa: E402
+from tests.redis_server import redis_server  # noqa: E402
+
+
+def start(args: list[str], env: dict[str, str], port: int, scheme: str = "http",
+          verify: str | bool = False) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, *args], env={**os.environ, **env}, cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{scheme}://127.0.0.1:{port}/health", verify=verify, timeout=0.5)
+            return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"{args} did not start")
+
+
+def service_env(port: int, **extra: str) -> dict[str, str]:
+    return {"HOST": "127.0.0.1", "PORT": str(port), "LOG_FILE": "", "LOG_LEVEL": "WARNING",
+            "TIMEZONE": "Asia/Kolkata", "STT_BACKEND": "local", "TTS_BACKEND": "local", **extra}
+
+
+_pools: dict[tuple[str, int], list[httpx.AsyncClient]] = {}
+
+
+async def clients_for(url: str, count: int) -> list[httpx.AsyncClient]:
+    """One client with one open connection per simulated caller, kept across measurements: a
+    single httpx pool shared by 64 callers measured at a third of the ideal rate here, and
+    connecting 64 sockets inside a measurement would time TCP, not the service."""
+    key = (url, count)
+    if key not in _pools:
+        pool = [httpx.AsyncClient(base_url=url, timeout=120) for _ in range(count)]
+        await asyncio.gather(*(client.get("/health") for client in pool))
+        _pools[key] = pool
+    return _pools[key]
+
+
+async def load(url: str, path: str, bodies: list[dict], clients: int) -> tuple[float, list]:
+    """Send every body with `clients` callers in flight at once; (seconds, latencies)."""
+    queue: asyncio.Queue = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    latencies: list[float] = []
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            body = queue.get_nowait()
+            started = time.perf_counter()
+            response = await client.post(path, json=body)
+            assert response.status_code == 200, response.text
+            latencies.append(time.perf_counter() - started)
+
+    pool = await clients_for(url, clients)
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(client) for client in pool))
+    return time.perf_counter() - started, latencies
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def concurrency(args, stores: dict[str, str]) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="bench-"))
+    cert, key = make_certificate(folder)
+    wx_port = free_port()
+    fake = subprocess.Popen([sys.executable, "-m", "tests.fakes.watsonx", "--port", str(wx_port),
+                             "--cert", str(cert), "--key", str(key), "--delay", "0.5"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(2)
+    wx_url = f"https://127.0.0.1:{wx_port}"
+    total = args.clients * args.rounds
+    print(f"1. concurrency: {args.clients} clients, {total} first turns, LLM 500 ms per call")
+    print(f"   {'store':8s} {'turns/s':>8s} {'bare/s':>8s} {'efficiency':>10s}  goal >= 0.9")
+    try:
+        for name, store in stores.items():
+            port = free_port()
+            env = service_env(port, SESSION_STORE=store, LLM_BACKEND="watsonx",
+                              WX_API_KEY="bench-key", WX_URL=wx_url, WX_PROJECT_ID="proj-1",
+                              WX_AUTH_URL=f"{wx_url}/identity/token", WX_VERIFY=str(cert))
+            server = start(["bench/serve_app.py"], env, port)
+            url = f"http://127.0.0.1:{port}"
+            try:
+                httpx.get(f"{url}/ready", timeout=30)
+                bodies = [{"query": "cab please", "session_id": f"c{name}{i}"}
+                          for i in range(total)]
+                await load(url, "/chat", bodies[: args.clients], args.clients)  # warm-up
+                ours_runs, bare_runs = [], []
+                for attempt in range(args.repeats):  # alternate, so drift hits both alike
+                    bare, _ = await load(url, "/bench/sleep?seconds=0.5", [{}] * total,
+                                         args.clients)
+                    seconds, _ = await load(url, "/chat", [
+                        {**b, "session_id": f"{b['session_id']}-{attempt}"} for b in bodies],
+                        args.clients)
+                    ours_runs.append(total / seconds)
+                    bare_runs.append(total / bare)
+                ours, ideal = statistics.median(ours_runs), statistics.median(bare_runs)
+                print(f"   {name:8s} {ours:8.1f} {ideal:8.1f} {ours / ideal:10.3f}")
+            finally:
+                server.terminate()
+                server.wait()
+    finally:
+        fake.terminate()
+
+
+async def overhead_and_growth(args) -> None:
+    port = free_port()
+    server = start(["bench/serve_app.py"], service_env(port, LLM_BACKEND="echo"), port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        n, clients = args.requests, 16
+        chat = [{"query": "I need a cab", "session_id": f"o{i}"} for i in range(n)]
+        await load(url, "/chat", chat[:200], clients)
+        await load(url, "/bench/echo", chat[:200], clients)
+        chat_runs, echo_runs, chat_lat, echo_lat = [], [], [], []
+        for attempt in range(args.repeats):  # alternate, so drift hits both alike
+            seconds, latencies = await load(url, "/bench/echo", chat, clients)
+            echo_runs.append(seconds)
+            echo_lat += latencies
+            seconds, latencies = await load(url, "/chat", [
+                {**b, "session_id": f"{b['session_id']}-{attempt}"} for b in chat], clients)
+            chat_runs.append(seconds)
+            chat_lat += latencies
+        chat_s, echo_s = statistics.median(chat_runs), statistics.median(echo_runs)
+        ratio = (n / chat_s) / (n / echo_s)
+        print(f"2. turn overhead ({n} requests, {clients} clients, echo model): /chat "
+              f"{n / chat_s:.0f}/s vs bare echo {n / echo_s:.0f}/s: ratio {ratio:.2f} "
+              "(goal >= 0.5)")
+        print(f"   added ms: p50 {1000 * (pct(chat_lat, .5) - pct(echo_lat, .5)):.2f}, "
+              f"p99 {1000 * (pct(chat_lat, .99) - pct(echo_lat, .99)):.2f}")
+        times = []
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            for i in range(50):
+                started = time.perf_counter()
+                response = await client.post("/chat", json={"query": f"turn {i} " + "x" * 80,
+                                                            "session_id": "growth"})
+                assert response.status_code == 200
+                times.append(time.perf_counter() - started)
+        growth = statistics.mean(times[40:]) / statistics.mean(times[:10])
+        print(f"4. history growth: 50 turns in one session: mean of turns 41-50 / 1-10 = "
+              f"{growth:.2f} (goal <= 1.2)")
+    finally:
+        server.terminate()
+        server.wait()
+
+
+async def main(args) -> None:
+    await overhead_and_growth(args)
+    with redis_server() as redis_url:
+        folder = tempfile.mkdtemp(prefix="bench-db-")
+        await concurrency(args, {"memory": "memory", "sqlite": f"sqlite:///{folder}/s.db",
+                                 "redis": redis_url})
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=3)
+    asyncio.run(main(parser.parse_args()))
