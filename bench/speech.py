@@ -56,8 +56,39 @@ async def main() -> None:
         print(f"{name:8s} {audio_seconds:8.2f} {first_byte * 1000:18.0f} "
               f"{audio_seconds / synth_seconds:15.1f} {stt_seconds * 1000:8.0f} "
               f"{stt_seconds / audio_seconds:8.3f}")
+    await voice_turn(service)
     await service.stt.close()
     await service.tts.close()
+
+
+async def voice_turn(service: SpeechService) -> None:
+    """A /voice turn minus the LLM for a ~4 s utterance: the echo model answers instantly, so
+    the figure is decoding + STT + the turn's bookkeeping + TTS of the question + encoding."""
+    import httpx
+
+    from agent_session.config import Settings
+    from agent_session.main import create_app
+    from agent_session.services import Overrides
+
+    text = "I need a cab from MG Road to Koramangala tomorrow at nine."
+    chunks = [c async for c in await service.synthesize(text, None, "audio/webm")]
+    upload = b"".join(chunks)
+    seconds = decode(upload, 600).seconds
+    app = create_app(Settings(llm_backend="echo", log_file="", log_level="WARNING"),
+                     Overrides(stt=service.stt, tts=service.tts))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            runs = []
+            for i in range(4):
+                started = time.perf_counter()
+                response = await client.post("/voice", files={"audio": ("q.webm", upload)},
+                                             data={"session_id": f"voice-{i}"})
+                total = time.perf_counter() - started
+                runs.append(total - response.json()["timings"]["agent_ms"] / 1000)
+    runs.sort()
+    print(f"/voice turn minus the LLM, {seconds:.1f} s utterance: median "
+          f"{runs[len(runs) // 2]:.2f} s (goal <= 1.0 s)")
 
 
 if __name__ == "__main__":

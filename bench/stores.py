@@ -96,6 +96,11 @@ async def listing(store) -> tuple[float, float]:
     return first, deep
 
 
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
 async def size_per_session(name: str, store, url: str, count: int) -> float:
     if name == "memory":
         return statistics.mean(len(v) for v in list(store._data.values())[:1000]) + 100
@@ -118,12 +123,19 @@ async def run(args: argparse.Namespace) -> None:
         for name, url in urls.items():
             store = build_session_store(url, SystemClock())
             per_turn, in_store = await turn_overhead(store, args.turns)
+            before = rss_bytes()
             await fill(store, args.sessions)
+            if name == "memory":
+                grown = rss_bytes() - before
+                rss_line = (f"   memory store, {args.sessions} sessions: process RSS grew "
+                            f"{grown / 2**20:.0f} MiB = {grown / args.sessions:.0f} bytes per "
+                            "session (goal <= 20 KB)")
             first, deep = await listing(store)
             size = await size_per_session(name, store, url, args.sessions + 20)
             print(f"{name:8s} {per_turn:8.2f} {in_store:14.2f} {first:14.2f} {deep:13.2f} "
                   f"{size:14.0f}")
             await store.close()
+        print(rss_line)
     shutil.rmtree(folder, ignore_errors=True)
 
 

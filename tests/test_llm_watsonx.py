@@ -219,3 +219,13 @@ async def test_settings_the_sdk_would_misuse_are_refused(client_factory, fake_se
     async with client_factory(wx_auth_url=None) as client:
         response = await client.post("/chat", json={"query": "cab"})
         assert response.status_code == 503 and "WX_AUTH_URL" in response.json()["detail"]
+
+
+async def test_garbage_answer_is_502_and_session_unchanged(client, fake):
+    from starlette.responses import Response
+
+    fake.script(Response("<html>definitely not json</html>", media_type="text/html"))
+    response = await client.post("/chat", json={"query": "cab", "session_id": "garbage-1"})
+    assert response.status_code == 502, response.text
+    assert "watsonx.ai" in response.json()["detail"]
+    assert (await client.get("/session/garbage-1")).status_code == 404

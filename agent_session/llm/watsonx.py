@@ -97,6 +97,9 @@ def describe_failure(exc: BaseException) -> ServiceError:
     if "token" in text.lower() or "authenticat" in text.lower():
         return LLMUnavailable("watsonx.ai rejected the credentials; check WX_API_KEY, "
                               "WX_AUTH_URL and WX_PROJECT_ID.")
+    if isinstance(exc, ValueError | KeyError | TypeError) or "json" in text.lower():
+        # A 200 whose body is not the chat answer it should be: the model service is broken.
+        return LLMBadResponse("watsonx.ai answered something that is not a chat completion.")
     return LLMUnavailable(f"watsonx.ai could not be used: {type(exc).__name__}.")
 
 
