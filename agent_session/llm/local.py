@@ -12,18 +12,17 @@ a session's next step reuse its already-evaluated prompt (system prompt, earlier
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
 import re
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from ..errors import LLMBadResponse, LLMUnavailable
+from ..worker import Worker
 from .base import ActionCall, LLMReply, LLMRequest
 from .messages import action_union_schema, compact, current_task, to_chat_messages
 from .model_files import ModelFileError, assemble
@@ -51,7 +50,7 @@ class LocalLLM:
         self._max_tokens = max_tokens
         self._state_cache_bytes = state_cache_bytes
         self._max_actions = max_actions
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama")
+        self._worker = Worker("llama")
         self._llama: Any = None
         self._load_error: str | None = None
         self._load_lock = threading.Lock()
@@ -93,22 +92,19 @@ class LocalLLM:
             self._llama = llama
             return llama
 
-    async def _in_worker(self, fn, *args):
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
-
     # -- protocol ------------------------------------------------------------------------------
 
     async def check(self) -> None:
         if self._load_error is not None:
             raise LLMUnavailable(self._load_error)
         if self._llama is None:
-            await self._in_worker(self._load)
+            await self._worker.run(self._load)
 
     async def complete(self, request: LLMRequest) -> LLMReply:
-        return await self._in_worker(self._complete, request)
+        return await self._worker.run(self._complete, request)
 
     async def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._worker.close()
 
     # -- the work, on the llama thread ---------------------------------------------------------
 

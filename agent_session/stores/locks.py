@@ -3,10 +3,35 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from ..errors import SessionBusy
+
+
+def busy() -> SessionBusy:
+    return SessionBusy("Another turn is still running on this session; retry when it has "
+                       "finished.")
+
+
+@asynccontextmanager
+async def renewing(renew: Callable[[], Awaitable[object]], every: float) -> AsyncIterator[None]:
+    """Call `renew` every `every` seconds while the block runs: a lease held by a live turn
+    never lapses, and one held by a crashed process does."""
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(every)
+            await renew()
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 class KeyedLocks:
@@ -29,9 +54,7 @@ class KeyedLocks:
                 # A free lock is taken even with wait=0 (wait_for(0) would never start the acquire).
                 await asyncio.wait_for(lock.acquire(), timeout=max(wait, 0.01))
             except TimeoutError:
-                raise SessionBusy(
-                    "Another turn is still running on this session; retry when it has finished."
-                ) from None
+                raise busy() from None
             try:
                 yield
             finally:

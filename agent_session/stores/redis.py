@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
@@ -22,8 +21,9 @@ import redis.asyncio as aioredis
 from redis.exceptions import LockError
 
 from ..clock import Clock
-from ..errors import SessionBusy, VersionConflict
+from ..errors import VersionConflict
 from .base import Session, decode_cursor, encode_cursor
+from .locks import busy, renewing
 from .sqlite import to_us
 
 PREFIX = "as:"
@@ -170,22 +170,16 @@ class RedisSessionStore:
         lock = self._redis.lock(f"{PREFIX}lock:{session_id}", timeout=self._lease,
                                 blocking_timeout=max(wait, 0.01), sleep=0.02)
         if not await lock.acquire():
-            raise SessionBusy("Another turn is still running on this session; retry when it "
-                              "has finished.")
+            raise busy()
 
         async def renew() -> None:
-            while True:
-                await asyncio.sleep(self._lease / 3)
-                with contextlib.suppress(LockError):
-                    await lock.reacquire()
+            with contextlib.suppress(LockError):
+                await lock.reacquire()
 
-        renewer = asyncio.create_task(renew())
         try:
-            yield
+            async with renewing(renew, self._lease / 3):
+                yield
         finally:
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
             with contextlib.suppress(LockError):
                 await lock.release()
 

@@ -12,7 +12,6 @@ for several processes sharing the file.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -23,9 +22,9 @@ from pathlib import Path
 import aiosqlite
 
 from ..clock import Clock
-from ..errors import SessionBusy, VersionConflict
+from ..errors import VersionConflict
 from .base import Session, decode_cursor, encode_cursor
-from .locks import KeyedLocks
+from .locks import KeyedLocks, busy, renewing
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SCHEMA = """
@@ -195,13 +194,6 @@ class SqliteSessionStore:
             (session_id, token, now + self._lease_us, now))
         return cursor.rowcount == 1
 
-    async def _renew(self, session_id: str, token: str) -> None:
-        db = await self._conn()
-        while True:
-            await asyncio.sleep(self._lease_us / 3_000_000)
-            await db.execute("UPDATE turn_locks SET expires_us = ? WHERE session_id = ? AND "
-                             "owner = ?", (wall_us() + self._lease_us, session_id, token))
-
     @asynccontextmanager
     async def _lease(self, session_id: str, wait: float) -> AsyncIterator[None]:
         db = await self._conn()
@@ -209,16 +201,17 @@ class SqliteSessionStore:
         deadline = asyncio.get_running_loop().time() + wait
         while not await self._try_lease(db, session_id, token):
             if asyncio.get_running_loop().time() >= deadline:
-                raise SessionBusy("Another turn is still running on this session; retry when "
-                                  "it has finished.")
+                raise busy()
             await asyncio.sleep(POLL_SECONDS)
-        renewer = asyncio.create_task(self._renew(session_id, token))
+
+        async def renew() -> None:
+            await db.execute("UPDATE turn_locks SET expires_us = ? WHERE session_id = ? AND "
+                             "owner = ?", (wall_us() + self._lease_us, session_id, token))
+
         try:
-            yield
+            async with renewing(renew, self._lease_us / 3_000_000):
+                yield
         finally:
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
             await db.execute("DELETE FROM turn_locks WHERE session_id = ? AND owner = ?",
                              (session_id, token))
 

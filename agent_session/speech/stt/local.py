@@ -5,12 +5,11 @@ names) goes in the initial prompt: rare names are otherwise misheard ("Lalbagh" 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from ...worker import Worker
 from ..audio import Clip
 from .base import SpeechUnavailable
 
@@ -33,7 +32,7 @@ class LocalSpeechToText:
     def __init__(self, vocabulary: list[str], threads: int | None = None) -> None:
         self._prompt = vocabulary_prompt(vocabulary)
         self._threads = threads or os.cpu_count() or 2
-        self._executor: ThreadPoolExecutor | None = None
+        self._worker = Worker("whisper")
         self._model: Any = None
         self._lock = threading.Lock()
         self._error: str | None = None
@@ -62,18 +61,10 @@ class LocalSpeechToText:
         return " ".join(segment.text.strip() for segment in segments).strip()
 
     async def transcribe(self, clip: Clip) -> str:
-        return await asyncio.get_running_loop().run_in_executor(self._pool(), self._run, clip)
+        return await self._worker.run(self._run, clip)
 
     async def check(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._pool(), self._load)
-
-    def _pool(self) -> ThreadPoolExecutor:
-        """One worker thread, made on first use (again after close: the engine stays loaded)."""
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
-        return self._executor
+        await self._worker.run(self._load)
 
     async def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        self._worker.close()

@@ -4,14 +4,13 @@ one on a worker thread and handed on as soon as each is ready."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
+from ...worker import Worker
 from ..stt.base import SpeechUnavailable
 
 VOICE = "heart"
@@ -23,7 +22,7 @@ class LocalTextToSpeech:
     default_voice = VOICE
 
     def __init__(self) -> None:
-        self._executor: ThreadPoolExecutor | None = None
+        self._worker = Worker("hibari")
         self._engine: Any = None
         self._lock = threading.Lock()
 
@@ -49,20 +48,11 @@ class LocalTextToSpeech:
         return engine.from_ids(engine.ids(phonemes), 1.0, np.random.default_rng(0))
 
     async def stream(self, text: str, voice: str | None) -> AsyncIterator[np.ndarray]:
-        loop = asyncio.get_running_loop()
-        for phonemes in await loop.run_in_executor(self._pool(), self._phonemize, text):
-            yield await loop.run_in_executor(self._pool(), self._synthesize, phonemes)
+        for phonemes in await self._worker.run(self._phonemize, text):
+            yield await self._worker.run(self._synthesize, phonemes)
 
     async def check(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._pool(), self._load)
-
-    def _pool(self) -> ThreadPoolExecutor:
-        """One worker thread, made on first use (again after close: the engine stays loaded)."""
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hibari")
-        return self._executor
+        await self._worker.run(self._load)
 
     async def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        self._worker.close()
