@@ -191,8 +191,7 @@ class LocalLLM:
         # section would repeat them as full JSON schemas (3x the prompt, 3x the latency).
         system = request.system_prompt + CALL_FORMAT
         prompt = self._fit(llama, system, request.messages, [])
-        if os.environ.get("AGENT_SESSION_DUMP_PROMPT"):
-            print(prompt)
+        log.debug("local model prompt: %d characters", len(prompt))
         started = time.perf_counter()
         try:
             text = self._generate(llama, prompt, request.actions)
