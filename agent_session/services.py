@@ -105,7 +105,8 @@ def build_services(settings: Settings, overrides: Overrides | None = None) -> Se
     policy = SessionPolicy(settings.session_ttl_seconds, settings.session_max_messages,
                            settings.turn_wait_seconds)
     manager = SessionManager(store, agent, clock, policy, metrics)
-    speech = SpeechService(overrides.stt or build_speech_to_text(settings, place_vocabulary()),
+    stt = overrides.stt or build_speech_to_text(settings, place_vocabulary(places))
+    speech = SpeechService(stt,
                            overrides.tts or build_text_to_speech(settings),
                            settings.max_audio_seconds, metrics)
     limiter = RateLimiter(settings.rate_limit, settings.session_store) \

@@ -22,8 +22,9 @@ def build_places_provider(settings: Settings) -> PlacesProvider:
     return OfflinePlaces()
 
 
-def place_vocabulary() -> list[str]:
-    """Place names the agent knows (the bundled gazetteer's), as a hint for speech recognition."""
+def place_vocabulary(provider: PlacesProvider | None = None) -> list[str]:
+    """Place names the agent knows (the bundled gazetteer's), as a hint for speech recognition;
+    reuses `provider` when it is the gazetteer, so start-up reads the file once."""
     from .offline import OfflinePlaces
 
-    return OfflinePlaces().place_names
+    return (provider if isinstance(provider, OfflinePlaces) else OfflinePlaces()).place_names
