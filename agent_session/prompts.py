@@ -34,15 +34,22 @@ def describe_actions(registry: ActionRegistry) -> str:
     return "\n".join(lines)
 
 
-def render_system_prompt(
-    definition: AgentDefinition, registry: ActionRegistry, ctx: ActionContext, tz: ZoneInfo
-) -> str:
-    user = (f"The user's id is {ctx.user_id}." if ctx.user_id is not None
-            else "No user is known for this session: saved addresses are not available.")
-    local = ctx.now.astimezone(tz)
-    return Template(definition.system_prompt).safe_substitute(
-        user=user,
-        today=local.strftime("%A %Y-%m-%d"),
-        timezone=str(tz),
-        actions=describe_actions(registry),
-    ).strip()
+class SystemPrompt:
+    """The agent's template with its action list rendered once (the registry does not change);
+    each turn only fills in the user and the date."""
+
+    def __init__(self, definition: AgentDefinition, registry: ActionRegistry,
+                 tz: ZoneInfo) -> None:
+        self._template = Template(definition.system_prompt)
+        self._actions = describe_actions(registry)
+        self._tz = tz
+
+    def __call__(self, ctx: ActionContext) -> str:
+        user = (f"The user's id is {ctx.user_id}." if ctx.user_id is not None
+                else "No user is known for this session: saved addresses are not available.")
+        return self._template.safe_substitute(
+            user=user,
+            today=ctx.now.astimezone(self._tz).strftime("%A %Y-%m-%d"),
+            timezone=str(self._tz),
+            actions=self._actions,
+        ).strip()

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import tzlocal
 
-from .agent.actions import ActionContext, ActionRegistry
+from .agent.actions import ActionRegistry
 from .agent.definition import AgentDefinition, ending_actions, load_definition
 from .agent.loop import AgentLoop, LoopLimits
 from .clock import Clock, SystemClock
@@ -21,7 +21,7 @@ from .config import Settings
 from .llm.base import LLMClient
 from .llm.factory import build_llm_client
 from .metrics import Metrics
-from .prompts import render_system_prompt
+from .prompts import SystemPrompt
 from .ratelimit import RateLimiter
 from .session_manager import SessionManager, SessionPolicy
 from .speech.factory import build_speech_to_text, build_text_to_speech
@@ -95,9 +95,7 @@ def build_services(settings: Settings, overrides: Overrides | None = None) -> Se
                                                    settings.turn_lease_seconds)
     llm = overrides.llm or build_llm_client(settings)
 
-    def system_prompt(ctx: ActionContext) -> str:
-        return render_system_prompt(definition, registry, ctx, tz)
-
+    system_prompt = SystemPrompt(definition, registry, tz)
     limits = LoopLimits(settings.max_iterations, settings.llm_timeout_seconds,
                         settings.action_timeout_seconds)
     metrics = Metrics()

@@ -229,3 +229,18 @@ async def test_garbage_answer_is_502_and_session_unchanged(client, fake):
     assert response.status_code == 502, response.text
     assert "watsonx.ai" in response.json()["detail"]
     assert (await client.get("/session/garbage-1")).status_code == 404
+
+
+async def test_watsonx_gone_after_set_up_is_503_and_session_unchanged(tls):
+    """A refused connection says unreachable (503), not timed out (504)."""
+    server = serve(FakeWatsonx(api_key=KEY).app(), *tls)
+    url = server.__enter__()
+    async with running(create_app(wx_settings(url, tls[0]))) as client:
+        try:
+            assert (await client.get("/ready")).status_code == 200
+        finally:
+            await asyncio.to_thread(server.__exit__, None, None, None)
+        response = await client.post("/chat", json={"query": "cab", "session_id": "gone-1"})
+        assert response.status_code == 503, response.text
+        assert "unreachable" in response.json()["detail"]
+        assert (await client.get("/session/gone-1")).status_code == 404

@@ -89,9 +89,8 @@ class AgentLoop:
             request = LLMRequest(prompt, [*history, user_message, *events], specs, ctx.session_id)
             started = time.perf_counter()
             try:
-                reply = await asyncio.wait_for(
-                    self._llm.complete(request), timeout=self._limits.llm_timeout
-                )
+                async with asyncio.timeout(self._limits.llm_timeout):
+                    reply = await self._llm.complete(request)
             except TimeoutError:
                 raise LLMTimeout(
                     f"The language model did not answer within {self._limits.llm_timeout:g} s; "
@@ -167,8 +166,8 @@ class AgentLoop:
         action = self._registry.get(name)
         assert action is not None and action.run is not None
         try:
-            result = await asyncio.wait_for(action.run(arguments, ctx),
-                                            timeout=self._limits.action_timeout)
+            async with asyncio.timeout(self._limits.action_timeout):
+                result = await action.run(arguments, ctx)
         except TimeoutError:
             return {"error": f"{name} took longer than {self._limits.action_timeout:g} s; "
                              "try again or ask the user."}

@@ -10,7 +10,9 @@ from ..errors import Unauthorized
 from ..services import Services
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    """Async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop
+    (and GIL contention) on every request for one attribute read."""
     return request.app.state.services
 
 

@@ -9,10 +9,10 @@ The SDK's quirks are handled here, once:
 - TLS verification is always passed explicitly (left unset, the SDK turns verification off for
   the whole process when it meets a self-signed certificate).
 - Our own httpx clients replace the SDK's: they hold `WX_MAX_CONNECTIONS` connections (the SDK's
-  10 serializes concurrent sessions), spread over small pools (`sharded_transport.py`: one big
-  httpx pool is itself slow under concurrency), and have no retry transport, so the only retry
-  layer is `ModelInference`'s, bounded by `WX_MAX_RETRIES` (two stacked layers retried a 503 44
-  times).
+  10 serializes concurrent sessions) in aiohttp's pool (`http_transport.py`: httpx's own pool
+  is slow under concurrency and costs twice the CPU), and have no retry transport, so the only
+  retry layer is `ModelInference`'s, bounded by `WX_MAX_RETRIES` (two stacked layers retried a
+  503 44 times).
 - A non-IBM-Cloud URL needs `WX_PLATFORM_URL` (else the SDK takes the Cloud Pak for Data path)
   and `WX_AUTH_URL` (else the key goes to IBM's *test* IAM): missing ones are filled in or refused.
 """
@@ -32,8 +32,8 @@ import httpx
 
 from ..errors import LLMBadResponse, LLMTimeout, LLMUnavailable, ServiceError
 from .base import ActionCall, LLMReply, LLMRequest
+from .http_transport import PooledTransport
 from .messages import compact, to_chat_messages
-from .sharded_transport import ShardedTransport
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ class WatsonxLLM:
 
             verify = tls_context(self._verify)
             self._async_http = sync_closable(HTTPXAsyncClient)(
-                transport=ShardedTransport(self._max_connections, verify=verify),
+                transport=PooledTransport(self._max_connections, verify=verify),
                 timeout=timeout)
             self._sync_http = HTTPXClient(verify=verify, timeout=timeout)
             try:

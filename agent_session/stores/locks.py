@@ -51,8 +51,10 @@ class KeyedLocks:
         self._locks[key] = (lock, users + 1)
         try:
             try:
-                # A free lock is taken even with wait=0 (wait_for(0) would never start the acquire).
-                await asyncio.wait_for(lock.acquire(), timeout=max(wait, 0.01))
+                # In this task (wait_for would start another); a free lock is taken even with
+                # wait=0, since the acquire completes before an expired timeout fires.
+                async with asyncio.timeout(wait):
+                    await lock.acquire()
             except TimeoutError:
                 raise busy() from None
             try:

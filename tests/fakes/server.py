@@ -41,4 +41,7 @@ def serve(app, certfile: Path | None = None, keyfile: Path | None = None,
         yield f"{scheme}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
+        thread.join(timeout=2)
+        # An idle TLS keep-alive client never answers the close: stop waiting for it.
+        server.force_exit = True
         thread.join(timeout=10)
