@@ -3,6 +3,7 @@ the action list taken from the registry (never a hand-written copy)."""
 
 from __future__ import annotations
 
+from datetime import date
 from string import Template
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,20 +37,31 @@ def describe_actions(registry: ActionRegistry) -> str:
 
 class SystemPrompt:
     """The agent's template with its action list rendered once (the registry does not change);
-    each turn only fills in the user and the date."""
+    the rest depends only on the user and the local date, so each (user, day) renders once."""
+
+    CACHE_SIZE = 1024
 
     def __init__(self, definition: AgentDefinition, registry: ActionRegistry,
                  tz: ZoneInfo) -> None:
         self._template = Template(definition.system_prompt)
         self._actions = describe_actions(registry)
         self._tz = tz
+        self._cache: dict[tuple[str | None, date], str] = {}
 
     def __call__(self, ctx: ActionContext) -> str:
-        user = (f"The user's id is {ctx.user_id}." if ctx.user_id is not None
+        day = ctx.now.astimezone(self._tz).date()
+        key = (ctx.user_id, day)
+        prompt = self._cache.get(key)
+        if prompt is None:
+            if len(self._cache) >= self.CACHE_SIZE:
+                self._cache.clear()
+            prompt = self._cache[key] = self._render(ctx.user_id, day)
+        return prompt
+
+    def _render(self, user_id: str | None, day: date) -> str:
+        user = (f"The user's id is {user_id}." if user_id is not None
                 else "No user is known for this session: saved addresses are not available.")
         return self._template.safe_substitute(
-            user=user,
-            today=ctx.now.astimezone(self._tz).strftime("%A %Y-%m-%d"),
-            timezone=str(self._tz),
+            user=user, today=day.strftime("%A %Y-%m-%d"), timezone=str(self._tz),
             actions=self._actions,
         ).strip()

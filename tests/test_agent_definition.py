@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
+from agent_session.agent.actions import ActionContext, ActionRegistry
+from agent_session.agent.definition import load_definition
 from agent_session.llm.scripted import call
+from agent_session.prompts import SystemPrompt
 
 
 async def test_prompt_lists_registry_actions_and_rules(harness):
@@ -46,3 +51,15 @@ async def test_agent_file_overrides_prompt_actions_and_result(harness_factory, t
         assert request.system_prompt.startswith("You greet people.")
         assert "search_places" not in request.system_prompt
         assert "no action named 'search_places'" in h.llm.requests[1].messages[-1]["content"]
+
+
+def test_prompt_follows_the_local_date_and_the_user():
+    """Rendered once per (user, local day): the date turns at local midnight, not UTC's."""
+    prompt = SystemPrompt(load_definition(), ActionRegistry([]), ZoneInfo("Asia/Kolkata"))
+    before = datetime(2026, 11, 25, 18, 29, tzinfo=UTC)  # 23:59 in Kolkata
+    after = datetime(2026, 11, 25, 18, 31, tzinfo=UTC)  # 00:01 on the 26th in Kolkata
+    assert "2026-11-25" in prompt(ActionContext("s", "u1", before))
+    assert "2026-11-26" in prompt(ActionContext("s", "u1", after))
+    assert "2026-11-25" in prompt(ActionContext("s", "u1", before))
+    assert "u2" in prompt(ActionContext("s", "u2", after))
+    assert "No user is known" in prompt(ActionContext("s", None, after))

@@ -29,8 +29,13 @@ from .sqlite import to_us
 PREFIX = "as:"
 SAVE = """
 local current = redis.call('HGET', KEYS[1], 'version') or '0'
+if ARGV[1] == '0' then
+  -- A session that expired by the service's clock but not yet by Redis's may be replaced.
+  local expires = redis.call('HGET', KEYS[1], 'expires_us')
+  if expires and tonumber(expires) <= tonumber(ARGV[9]) then current = '0' end
+end
 if current ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'version', ARGV[2], 'body', ARGV[3])
+redis.call('HSET', KEYS[1], 'version', ARGV[2], 'body', ARGV[3], 'expires_us', ARGV[6])
 redis.call('PEXPIREAT', KEYS[1], ARGV[4])
 redis.call('ZADD', KEYS[2], ARGV[5], ARGV[7])
 redis.call('ZADD', KEYS[3], ARGV[6], ARGV[7])
@@ -79,16 +84,12 @@ class RedisSessionStore:
         saved = session.model_copy(update={"version": expected_version + 1})
         body = saved.model_dump_json(exclude={"session_id", "version"})
         expires_ms = to_us(saved.expires_at) // 1000
-        if expected_version == 0:
-            # A session that expired by our clock but not yet by Redis's may be replaced.
-            current = await self.get(session.session_id)
-            if current is None:
-                await self._redis.delete(_session_key(session.session_id))
         user_key = _user_key(saved.user_id) if saved.user_id else ""
         keys = [_session_key(saved.session_id), ALL_KEY, EXPIRY_KEY, user_key or ALL_KEY]
         applied = await self._save(keys=keys, args=[
             str(expected_version), str(saved.version), body, expires_ms,
-            to_us(saved.updated_at), to_us(saved.expires_at), saved.session_id, user_key])
+            to_us(saved.updated_at), to_us(saved.expires_at), saved.session_id, user_key,
+            self._now_us()])
         if applied != 1:
             raise VersionConflict("The session was changed by another turn; retry.")
         return saved
@@ -136,7 +137,8 @@ class RedisSessionStore:
             stale = []
             for (sid, _), data in zip(candidates, found, strict=True):
                 session = self._decode(sid, data)
-                if session is None:
+                if session is None or (user_id is not None and session.user_id != user_id):
+                    # Expired, or the id now names another user's session.
                     stale.append(sid)
                 else:
                     page.append(session)

@@ -107,13 +107,11 @@ class SqliteSessionStore:
 
     async def get(self, session_id: str) -> Session | None:
         db = await self._conn()
-        async with db.execute(
+        rows = await db.execute_fetchall(  # one trip to the connection's thread, not three
             "SELECT session_id, user_id, created_us, updated_us, expires_us, version, body "
             "FROM sessions WHERE session_id = ? AND expires_us > ?",
-            (session_id, self._now_us()),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return self._row_to_session(row) if row else None
+            (session_id, self._now_us()))
+        return self._row_to_session(next(iter(rows))) if rows else None
 
     async def save(self, session: Session, expected_version: int) -> Session:
         db = await self._conn()

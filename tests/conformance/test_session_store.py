@@ -59,6 +59,14 @@ async def test_expiry_and_cleanup(store, clock):
     assert await store.get("long") is not None
 
 
+async def test_an_expired_id_taken_by_another_user_leaves_the_first_users_list(store, clock):
+    await store.save(new_session(clock, "shared", user="first", ttl=10), 0)
+    clock.advance(11)
+    await store.save(new_session(clock, "shared", user="second", ttl=10), 0)
+    assert (await store.list("first", 10, None))[0] == []
+    assert [s.user_id for s in (await store.list("second", 10, None))[0]] == ["second"]
+
+
 async def test_list_pagination_newest_first(store, clock):
     for i in range(7):
         await store.save(new_session(clock, f"s{i}", user="a" if i % 2 == 0 else "b"), 0)
