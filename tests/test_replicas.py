@@ -122,7 +122,8 @@ async def test_two_processes_on_one_sqlite_file_serialize_turns(tmp_path):
                 client.post(f"{(a, b)[i % 2].url}/chat",
                             json={"session_id": "shared", "query": f"q{i:02d}"})
                 for i in range(10)))
-            assert [r.status_code for r in results] == [200] * 10
+            assert [r.status_code for r in results] == [200] * 10, (
+                [r.text for r in results], a.logs(), b.logs())
             session = (await client.get(f"{b.url}/session/shared")).json()
         assert sorted(user_turns(session)) == [f"q{i:02d}" for i in range(10)]
         assert [m["role"] for m in session["messages"]] == ["user", "assistant"] * 10
