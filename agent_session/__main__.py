@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import uvicorn
-
 from .config import Settings
 from .main import create_app
+from .server import serve
 
 
 def main() -> None:
     settings = Settings()
-    # log_config=None: our own handlers (request ids, secret masking) format every line.
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    serve(create_app(settings), settings.host, settings.port)
 
 
 if __name__ == "__main__":

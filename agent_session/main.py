@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 
 from . import __version__
 from .api import chat, health, sessions, speech, voice, web
-from .api.deps import rate_limit_caller, require_api_key
+from .api.deps import guard
 from .api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from .config import Settings
 from .errors import ServiceError
@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
         _count_error(request, "Internal")
         return JSONResponse({"detail": "Internal error; it has been logged."}, status_code=500)
 
-    guarded = [Depends(require_api_key), Depends(rate_limit_caller)]
+    guarded = [Depends(guard)]
     app.include_router(health.router)
     app.include_router(chat.router, dependencies=guarded)
     app.include_router(sessions.router, dependencies=guarded)

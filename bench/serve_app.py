@@ -8,14 +8,13 @@ import asyncio
 import sys
 from pathlib import Path
 
-import uvicorn
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fastapi import Body
 
 from agent_session.config import Settings
 from agent_session.main import create_app
+from agent_session.server import serve
 
 
 def main() -> None:
@@ -31,8 +30,7 @@ def main() -> None:
         await asyncio.sleep(seconds)
         return {"slept": seconds}
 
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
-                backlog=2048, log_config=None)
+    serve(app, settings.host, settings.port, log_level="warning", backlog=2048)
 
 
 if __name__ == "__main__":

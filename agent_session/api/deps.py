@@ -38,6 +38,13 @@ async def limit_user(services: Services, user_id: str | None) -> None:
         await services.limiter.hit_user(user_id)
 
 
+async def guard(request: Request) -> None:
+    """Every guarded route's one dependency: the API key (401), then the caller's rate limit
+    (429). One dependency, not two: FastAPI's per-dependency cost is paid on every request."""
+    await require_api_key(request)
+    await rate_limit_caller(request)
+
+
 async def require_api_key(request: Request) -> None:
     """401 unless `API_KEYS` is empty or the request carries one of them (constant-time)."""
     keys: list[str] = request.app.state.settings.api_keys

@@ -9,10 +9,13 @@ The SDK's quirks are handled here, once:
 - TLS verification is always passed explicitly (left unset, the SDK turns verification off for
   the whole process when it meets a self-signed certificate).
 - Our own httpx clients replace the SDK's: they hold `WX_MAX_CONNECTIONS` connections (the SDK's
-  10 serializes concurrent sessions) in aiohttp's pool (`http_transport.py`: httpx's own pool
-  is slow under concurrency and costs twice the CPU), and have no retry transport, so the only
-  retry layer is `ModelInference`'s, bounded by `WX_MAX_RETRIES` (two stacked layers retried a
-  503 44 times).
+  10 serializes concurrent sessions) in aiohttp's pool, with the chat call answered on aiohttp
+  directly (`http_client.py`: httpx's pool is slow under concurrency and its request machinery
+  costs more CPU than the request), and have no retry transport, so the only retry layer is
+  `ModelInference`'s, bounded by `WX_MAX_RETRIES` (two stacked layers retried a 503 44 times).
+- The SDK decides whether to dump every response for debug logging by its logger's own `level`
+  (0, "not set", unless someone sets it), not by whether debug is enabled: it re-encoded each
+  answer for a log line nobody reads. Its logger gets its effective level pinned.
 - A non-IBM-Cloud URL needs `WX_PLATFORM_URL` (else the SDK takes the Cloud Pak for Data path)
   and `WX_AUTH_URL` (else the key goes to IBM's *test* IAM): missing ones are filled in or refused.
 """
@@ -32,7 +35,7 @@ import httpx
 
 from ..errors import LLMBadResponse, LLMTimeout, LLMUnavailable, ServiceError
 from .base import ActionCall, LLMReply, LLMRequest
-from .http_transport import PooledTransport
+from .http_client import WatsonxHttpClient
 from .messages import compact, to_chat_messages
 
 log = logging.getLogger(__name__)
@@ -56,21 +59,6 @@ def parse_verify(value: str) -> bool | str:
 def tls_context(verify: bool | str) -> bool | ssl.SSLContext:
     """httpx wants a CA bundle as an SSL context."""
     return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
-
-
-def sync_closable(base: type[httpx.AsyncClient]) -> type[httpx.AsyncClient]:
-    """`base` whose read responses also accept the synchronous `close()` that the SDK's retry
-    loop calls before each retry (an async stream refuses it, ending the retries at once)."""
-
-    class Client(base):  # type: ignore[misc, valid-type]
-        async def send(self, request: httpx.Request, *, stream: bool = False,
-                       **kwargs: Any) -> httpx.Response:
-            response = await super().send(request, stream=stream, **kwargs)
-            if not stream:
-                response.stream = httpx.ByteStream(response.content)
-            return response
-
-    return Client
 
 
 def describe_failure(exc: BaseException) -> ServiceError:
@@ -149,6 +137,11 @@ class WatsonxLLM:
         """The SDK objects; runs in a worker thread (the SDK's start-up calls are blocking)."""
         from ibm_watsonx_ai import APIClient, Credentials
         from ibm_watsonx_ai.foundation_models import ModelInference
+        from ibm_watsonx_ai.wml_resource import WMLResource
+
+        sdk_log = WMLResource._logger
+        if sdk_log.level == logging.NOTSET:
+            sdk_log.setLevel(sdk_log.getEffectiveLevel())
 
         for stray in ("PROJECT_ID", "USER_ACCESS_TOKEN"):
             if os.environ.get(stray):
@@ -173,15 +166,10 @@ class WatsonxLLM:
             if self._failure and time.monotonic() - self._failure[0] < RETRY_AFTER_FAILURE_SECONDS:
                 raise self._failure[1]
             timeout = httpx.Timeout(self._timeout, connect=min(10.0, self._timeout))
-            from ibm_watsonx_ai._wrappers.httpx.client.httpx_async_client import (
-                HTTPXAsyncClient,
-            )
             from ibm_watsonx_ai._wrappers.httpx.client.httpx_client import HTTPXClient
 
             verify = tls_context(self._verify)
-            self._async_http = sync_closable(HTTPXAsyncClient)(
-                transport=PooledTransport(self._max_connections, verify=verify),
-                timeout=timeout)
+            self._async_http = WatsonxHttpClient(self._max_connections, verify, timeout)
             self._sync_http = HTTPXClient(verify=verify, timeout=timeout)
             try:
                 self._model = await asyncio.wait_for(
