@@ -21,7 +21,7 @@ from .clock import Clock
 from .errors import SessionForbidden, SessionNotFound
 from .logging_setup import session_id_var
 from .metrics import Metrics
-from .stores.base import Session, SessionStore
+from .stores.base import Session, SessionStore, StoreTurn
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ class OpenTurn:
     """A session whose turn lock is held by the caller."""
 
     session: Session
+    held: StoreTurn
 
 
 @dataclass(frozen=True)
@@ -78,15 +79,15 @@ class SessionManager:
         response starts, so those errors are plain HTTP errors."""
         session_id = session_id or uuid.uuid4().hex
         session_id_var.set(session_id)
-        async with self._store.lock(session_id, self._policy.turn_wait_seconds):
-            session = await self._store.get(session_id)
-            now = self._clock.now()
+        async with self._store.turn(session_id, self._policy.turn_wait_seconds) as held:
+            session = held.session
             if session is None:
+                now = self._clock.now()
                 session = Session(session_id=session_id, user_id=user_id, created_at=now,
                                   updated_at=now, expires_at=now)
             elif session.user_id is not None and session.user_id != user_id:
                 raise SessionForbidden("This session belongs to another user.")
-            yield OpenTurn(session)
+            yield OpenTurn(session, held)
 
     async def play(self, turn: OpenTurn, query: str,
                    on_step: StepCallback | None = None) -> TurnResult:
@@ -115,7 +116,7 @@ class SessionManager:
             "expires_at": done + timedelta(seconds=self._policy.ttl_seconds),
             "result": outcome.result if outcome.kind == "final" else session.result,
         })
-        await self._store.save(updated, session.version)
+        await turn.held.commit(updated)
         log.info("turn done: %s after %d steps", outcome.kind, outcome.steps)
         return TurnResult(session.session_id, outcome.kind, outcome.question, outcome.result,
                           outcome.steps)

@@ -23,6 +23,18 @@ class Session(BaseModel):
     version: int = 0
 
 
+class StoreTurn(Protocol):
+    """One turn's hold on a session: what was stored when it began, and its one write."""
+
+    session: Session | None
+    """The session as read under the turn lock; None when new (or expired)."""
+
+    async def commit(self, session: Session) -> Session:
+        """Save the turn's result if the stored version is still the one read (else
+        `VersionConflict`): the turn's last write, so a store may end the turn lock with it."""
+        ...
+
+
 class SessionStore(Protocol):
     """Persistence for sessions. Every method is safe to call concurrently."""
 
@@ -55,6 +67,12 @@ class SessionStore(Protocol):
 
     def lock(self, session_id: str, wait: float) -> AbstractAsyncContextManager[None]:
         """Hold the session's turn lock, waiting up to `wait` seconds, else `SessionBusy`."""
+        ...
+
+    def turn(self, session_id: str, wait: float) -> AbstractAsyncContextManager[StoreTurn]:
+        """`lock`, then `get` under it, with `commit` to `save`: what a turn does, as one call so
+        a networked store can take the lock and read in one round trip, and write and unlock
+        in another."""
         ...
 
     async def ping(self) -> None:

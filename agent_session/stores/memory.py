@@ -14,6 +14,7 @@ from ..clock import Clock
 from ..errors import VersionConflict
 from .base import Session, decode_cursor, encode_cursor
 from .locks import KeyedLocks
+from .turns import LockedTurn, locked_turn
 
 
 class _Meta(NamedTuple):
@@ -90,6 +91,9 @@ class MemorySessionStore:
 
     def lock(self, session_id: str, wait: float) -> AbstractAsyncContextManager[None]:
         return self._locks.hold(session_id, wait)
+
+    def turn(self, session_id: str, wait: float) -> AbstractAsyncContextManager[LockedTurn]:
+        return locked_turn(self, session_id, wait)
 
     async def ping(self) -> None:
         return None

@@ -4,7 +4,9 @@ for several processes sharing the file.
 - Every write is one statement in its own transaction: after a crash the session is as before a
   turn or as after it. Saves are compare-and-swap on `version`.
 - Turns are serialized within the process by an asyncio lock and across processes by a lease
-  row (`turn_locks`), renewed while the turn runs and expiring when its holder dies.
+  row (`turn_locks`), renewed while the turn runs and expiring when its holder dies. A turn
+  takes the lease and reads the session in one statement (`RETURNING` subqueries): each trip
+  to the connection's thread costs the event loop about as much as the statement itself.
 - Listing is keyset-paginated over `(user_id, updated_us, session_id)`; expiry deletes by the
   `expires_us` index. Times are integer microseconds since the epoch, exact for cursors.
 """
@@ -25,6 +27,7 @@ from ..clock import Clock
 from ..errors import VersionConflict
 from .base import Session, decode_cursor, encode_cursor
 from .locks import KeyedLocks, busy, renewing
+from .turns import LockedTurn
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SCHEMA = """
@@ -47,6 +50,15 @@ CREATE TABLE IF NOT EXISTS turn_locks (
 );
 """
 POLL_SECONDS = 0.02
+COLUMNS = ("user_id", "created_us", "updated_us", "expires_us", "version", "body")
+# Take the lease (new, or over an expired one) and return the live session's columns with it;
+# no row back means another holder has the lease.
+TAKE_LEASE = (
+    "INSERT INTO turn_locks (session_id, owner, expires_us) VALUES (?, ?, ?) "
+    "ON CONFLICT(session_id) DO UPDATE SET owner=excluded.owner, "
+    "expires_us=excluded.expires_us WHERE turn_locks.expires_us <= ? RETURNING "
+    + ", ".join(f"(SELECT {column} FROM sessions WHERE sessions.session_id = "
+                "turn_locks.session_id AND sessions.expires_us > ?)" for column in COLUMNS))
 
 
 def to_us(moment: datetime) -> int:
@@ -183,21 +195,24 @@ class SqliteSessionStore:
 
     # -- turn locking --------------------------------------------------------------------------
 
-    async def _try_lease(self, db: aiosqlite.Connection, session_id: str, token: str) -> bool:
+    async def _try_lease(self, db: aiosqlite.Connection, session_id: str,
+                         token: str) -> Session | None | bool:
+        """The session read with the lease (None when new or expired); False when the lease
+        is held by another turn."""
         now = wall_us()
-        cursor = await db.execute(
-            "INSERT INTO turn_locks (session_id, owner, expires_us) VALUES (?, ?, ?) "
-            "ON CONFLICT(session_id) DO UPDATE SET owner=excluded.owner, "
-            "expires_us=excluded.expires_us WHERE turn_locks.expires_us <= ?",
-            (session_id, token, now + self._lease_us, now))
-        return cursor.rowcount == 1
+        rows = await db.execute_fetchall(TAKE_LEASE, (
+            session_id, token, now + self._lease_us, now, *[self._now_us()] * len(COLUMNS)))
+        if not rows:
+            return False
+        row = next(iter(rows))
+        return None if row[-1] is None else self._row_to_session((session_id, *row))
 
     @asynccontextmanager
-    async def _lease(self, session_id: str, wait: float) -> AsyncIterator[None]:
+    async def _lease(self, session_id: str, wait: float) -> AsyncIterator[Session | None]:
         db = await self._conn()
         token = f"{self._owner}:{uuid.uuid4().hex}"
         deadline = asyncio.get_running_loop().time() + wait
-        while not await self._try_lease(db, session_id, token):
+        while (session := await self._try_lease(db, session_id, token)) is False:
             if asyncio.get_running_loop().time() >= deadline:
                 raise busy()
             await asyncio.sleep(POLL_SECONDS)
@@ -208,20 +223,28 @@ class SqliteSessionStore:
 
         try:
             async with renewing(renew, self._lease_us / 3_000_000):
-                yield
+                yield session
         finally:
             await db.execute("DELETE FROM turn_locks WHERE session_id = ? AND owner = ?",
                              (session_id, token))
 
     @asynccontextmanager
-    async def _both(self, session_id: str, wait: float) -> AsyncIterator[None]:
+    async def _both(self, session_id: str, wait: float) -> AsyncIterator[LockedTurn]:
         started = asyncio.get_running_loop().time()
         async with self._locks.hold(session_id, wait):
             left = max(0.0, wait - (asyncio.get_running_loop().time() - started))
-            async with self._lease(session_id, left):
-                yield
+            async with self._lease(session_id, left) as session:
+                yield LockedTurn(self, session)
+
+    @asynccontextmanager
+    async def _locked(self, session_id: str, wait: float) -> AsyncIterator[None]:
+        async with self._both(session_id, wait):
+            yield
 
     def lock(self, session_id: str, wait: float) -> AbstractAsyncContextManager[None]:
+        return self._locked(session_id, wait)
+
+    def turn(self, session_id: str, wait: float) -> AbstractAsyncContextManager[LockedTurn]:
         return self._both(session_id, wait)
 
     async def ping(self) -> None:

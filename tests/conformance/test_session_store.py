@@ -124,3 +124,59 @@ async def test_concurrent_turns_are_each_kept_once(store, clock):
 
 async def test_ping(store):
     await store.ping()
+
+
+async def test_turn_reads_under_the_lock_and_commits(store, clock):
+    async with store.turn("s1", wait=1) as turn:
+        assert turn.session is None  # new
+        first = await turn.commit(new_session(clock, messages=[{"role": "user", "content": "a"}]))
+    assert first.version == 1
+    async with store.turn("s1", wait=1) as turn:
+        assert turn.session == first
+        with pytest.raises(SessionBusy):  # held until the block ends
+            async with store.lock("s1", wait=0.02):
+                pass
+        changed = turn.session.model_copy(update={
+            "messages": [*turn.session.messages, {"role": "user", "content": "b"}]})
+        second = await turn.commit(changed)
+    assert second.version == 2
+    assert [m["content"] for m in (await store.get("s1")).messages] == ["a", "b"]
+    async with store.turn("s1", wait=0):  # and free afterwards
+        pass
+
+
+async def test_turn_that_fails_changes_nothing_and_unlocks(store, clock):
+    saved = await store.save(new_session(clock), 0)
+    with pytest.raises(RuntimeError):
+        async with store.turn("s1", wait=1) as turn:
+            assert turn.session == saved
+            raise RuntimeError("the agent failed")
+    assert await store.get("s1") == saved
+    async with store.turn("s1", wait=0) as turn:
+        assert turn.session == saved
+
+
+async def test_turn_commit_conflicts_when_the_session_moved_on(store, clock):
+    await store.save(new_session(clock), 0)
+    with pytest.raises(VersionConflict):
+        async with store.turn("s1", wait=1) as turn:
+            moved = await store.save(turn.session, turn.session.version)  # a write not in turn
+            await turn.commit(turn.session)
+    assert (await store.get("s1")).version == moved.version
+    async with store.turn("s1", wait=0):
+        pass
+
+
+async def test_concurrent_turn_blocks_are_each_kept_once(store, clock):
+    await store.save(new_session(clock), 0)
+
+    async def one(i):
+        async with store.turn("s1", wait=5) as turn:
+            await asyncio.sleep(0)
+            await turn.commit(turn.session.model_copy(update={
+                "messages": [*turn.session.messages, {"role": "user", "content": f"m{i}"}]}))
+
+    await asyncio.gather(*(one(i) for i in range(20)))
+    final = await store.get("s1")
+    assert sorted(m["content"] for m in final.messages) == sorted(f"m{i}" for i in range(20))
+    assert final.version == 21
