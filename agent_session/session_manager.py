@@ -66,6 +66,9 @@ class SessionManager:
     def __init__(self, store: SessionStore, agent: AgentLoop, clock: Clock,
                  policy: SessionPolicy, metrics: Metrics | None = None) -> None:
         self._metrics = metrics or Metrics()
+        # Label children looked up once: `labels()` takes a lock and hashes on every call.
+        self._turns_by_outcome = {kind: self._metrics.turns.labels(kind)
+                                  for kind in ("question", "final", "error", "cancelled")}
         self._store = store
         self._agent = agent
         self._clock = clock
@@ -101,11 +104,11 @@ class SessionManager:
             outcome = await self._agent.run(session.messages, user_message, ctx, on_step)
         except BaseException as exc:
             kind = "cancelled" if isinstance(exc, asyncio.CancelledError) else "error"
-            self._metrics.turns.labels(kind).inc()
+            self._turns_by_outcome[kind].inc()
             raise
         finally:
             self._metrics.turns_in_progress.dec()
-        self._metrics.turns.labels(outcome.kind).inc()
+        self._turns_by_outcome[outcome.kind].inc()
         self._metrics.steps.observe(outcome.steps)
         done = self._clock.now()
         messages = trim_history([*session.messages, user_message, *outcome.events],

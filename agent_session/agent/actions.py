@@ -113,6 +113,7 @@ class ActionRegistry:
             if action.name in self._actions:
                 raise ValueError(f"Action {action.name!r} is registered twice.")
             self._actions[action.name] = action
+        self._specs = [action.spec() for action in self._actions.values()]
 
     def get(self, name: str) -> Action | None:
         return self._actions.get(name)
@@ -122,7 +123,8 @@ class ActionRegistry:
         return list(self._actions)
 
     def specs(self) -> list[dict[str, Any]]:
-        return [action.spec() for action in self._actions.values()]
+        """The actions' specs, built once (the registry never changes): read-only."""
+        return self._specs
 
     def select(self, names: Iterable[str]) -> ActionRegistry:
         """The registry restricted to `names`, in that order (an agent's enabled actions)."""

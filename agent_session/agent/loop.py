@@ -63,7 +63,7 @@ class AgentLoop:
         system_prompt: Callable[[ActionContext], str],
         metrics: Metrics | None = None,
     ) -> None:
-        self._metrics = metrics
+        self._llm_seconds = metrics.llm_seconds.labels(llm.name) if metrics else None
         self._llm = llm
         self._registry = registry
         self._limits = limits
@@ -97,8 +97,8 @@ class AgentLoop:
                     "try again in a moment."
                 ) from None
             llm_ms = (time.perf_counter() - started) * 1000
-            if self._metrics is not None:
-                self._metrics.llm_seconds.labels(self._llm.name).observe(llm_ms / 1000)
+            if self._llm_seconds is not None:
+                self._llm_seconds.observe(llm_ms / 1000)
             log.info("step %d: model chose %s in %.0f ms", step,
                      [a.name for a in reply.actions] or "no action", llm_ms)
             if not reply.actions:

@@ -45,6 +45,18 @@ def transport_errors(request: httpx.Request) -> Iterator[None]:
         raise httpx.ReadTimeout(str(exc) or "timed out", request=request) from exc
 
 
+def read_response(status: int, headers: Any, content: bytes,
+                  request: httpx.Request) -> httpx.Response:
+    """An already-read `httpx.Response`. `httpx.Response(content=...)` would re-read the body
+    through its decoder chain (31 µs against 5 µs measured); the content is set as `read()`
+    itself sets it (httpx is pinned, and capped below 0.29 by the SDK)."""
+    response = httpx.Response(status, headers=headers, stream=httpx.ByteStream(content),
+                              request=request)
+    response._content = content
+    response.is_stream_consumed = response.is_closed = True
+    return response
+
+
 class PooledTransport(AiohttpTransport):
     """httpx over aiohttp with `max_connections` kept-alive connections."""
 
@@ -72,7 +84,9 @@ class WatsonxHttpClient(HTTPXAsyncClient):
         super().__init__(transport=self._pool, timeout=timeout)
         self._aiohttp_timeout = aiohttp.ClientTimeout(
             sock_connect=timeout.connect, sock_read=timeout.read, connect=timeout.pool)
-        self._default_headers = {k.lower(): v for k, v in self.headers.items()}
+        # aiohttp offers the encodings it can decode itself.
+        self._default_headers = {k.lower(): v for k, v in self.headers.items()
+                                 if k.lower() != "accept-encoding"}
         self._targets: dict[tuple[str, tuple[tuple[str, Any], ...]],
                             tuple[httpx.Request, str]] = {}
 
@@ -116,10 +130,8 @@ class WatsonxHttpClient(HTTPXAsyncClient):
         with transport_errors(request):
             async with self._pool.session().post(
                     target, data=body, headers=merged, timeout=self._aiohttp_timeout,
-                    allow_redirects=False, auto_decompress=False) as answer:
-                raw = await answer.read()
-        # httpx decodes any Content-Encoding itself, as on its own path.
-        return httpx.Response(answer.status, headers=answer.raw_headers, content=raw,
-                              request=request)
+                    allow_redirects=False) as answer:
+                raw = await answer.read()  # decoded (gzip, deflate) by aiohttp
+        return read_response(answer.status, answer.raw_headers, raw, request)
 
     post = encode_json_payload(_post)  # type: ignore[assignment]

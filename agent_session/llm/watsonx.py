@@ -116,6 +116,8 @@ class WatsonxLLM:
         self._sync_http: httpx.Client | None = None
         self._lock = asyncio.Lock()
         self._failure: tuple[float, ServiceError] | None = None
+        self._tools_for: list[dict[str, Any]] | None = None
+        self._tools_list: list[dict[str, Any]] = []
 
     # -- set-up --------------------------------------------------------------------------------
 
@@ -203,7 +205,7 @@ class WatsonxLLM:
                 response = await model.achat(messages=messages, params=params)
             else:
                 messages = to_chat_messages(request.system_prompt, events, "native")
-                tools = [{"type": "function", "function": spec} for spec in request.actions]
+                tools = self._tools(request.actions)
                 response = await model.achat(messages=messages, params=params, tools=tools,
                                              tool_choice_option="auto")
         except asyncio.CancelledError:
@@ -211,6 +213,14 @@ class WatsonxLLM:
         except Exception as exc:
             raise describe_failure(exc) from None
         return self._reply(response)
+
+    def _tools(self, actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The chat API's `tools` for `actions`, rebuilt only when another list comes (the
+        registry hands out the same one every turn)."""
+        if self._tools_for is not actions:
+            self._tools_list = [{"type": "function", "function": spec} for spec in actions]
+            self._tools_for = actions
+        return self._tools_list
 
     def _reply(self, response: Any) -> LLMReply:
         try:
