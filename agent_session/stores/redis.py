@@ -27,6 +27,7 @@ from ..errors import VersionConflict
 from .base import Session, decode_cursor, encode_cursor
 from .locks import busy, renewing
 from .sqlite import to_us
+from .turns import UnlockingTurn
 
 PREFIX = "as:"
 SAVE = """
@@ -76,21 +77,6 @@ def _lock_key(session_id: str) -> str:
 
 
 ALL_KEY, EXPIRY_KEY = f"{PREFIX}all", f"{PREFIX}exp"
-
-
-class RedisTurn:
-    """A turn holding the lock `token`; its commit saves and unlocks in one script."""
-
-    def __init__(self, store: RedisSessionStore, session: Session | None, token: str) -> None:
-        self._store = store
-        self.session = session
-        self.token = token
-        self.released = False
-
-    async def commit(self, session: Session) -> Session:
-        expected = self.session.version if self.session else 0
-        self.released = True  # the script unlocks whether or not the write applies
-        return await self._store._write(session, expected, lock_token=self.token)
 
 
 class RedisSessionStore:
@@ -216,7 +202,7 @@ class RedisSessionStore:
         return removed
 
     @asynccontextmanager
-    async def _turn(self, session_id: str, wait: float) -> AsyncIterator[RedisTurn]:
+    async def _turn(self, session_id: str, wait: float) -> AsyncIterator[UnlockingTurn]:
         """Take the lock (polling until `wait` runs out) and read the session, in one script
         per try; renew the lease while the turn runs; unlock unless the commit did."""
         key, token = _lock_key(session_id), uuid.uuid4().hex
@@ -231,8 +217,9 @@ class RedisSessionStore:
                 raise busy()
             await asyncio.sleep(POLL_SECONDS)
         # HGETALL's flat [field, value, ...] list, as a script returns it.
-        turn = RedisTurn(self, self._decode(session_id, dict(zip(data[::2], data[1::2],
-                                                                 strict=True))), token)
+        session = self._decode(session_id, dict(zip(data[::2], data[1::2], strict=True)))
+        turn = UnlockingTurn(session, lambda new, version: self._write(
+            new, version, lock_token=token))
 
         async def renew() -> None:
             await self._renew(keys=[key], args=[token, lease_ms])
@@ -244,7 +231,7 @@ class RedisSessionStore:
             if not turn.released:
                 await self._release(keys=[key], args=[token])
 
-    def turn(self, session_id: str, wait: float) -> AbstractAsyncContextManager[RedisTurn]:
+    def turn(self, session_id: str, wait: float) -> AbstractAsyncContextManager[UnlockingTurn]:
         return self._turn(session_id, wait)
 
     @asynccontextmanager

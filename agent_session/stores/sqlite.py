@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -27,7 +28,7 @@ from ..clock import Clock
 from ..errors import VersionConflict
 from .base import Session, decode_cursor, encode_cursor
 from .locks import KeyedLocks, busy, renewing
-from .turns import LockedTurn
+from .turns import UnlockingTurn
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SCHEMA = """
@@ -82,6 +83,29 @@ def path_of(url: str) -> Path:
     return Path(url.removeprefix("sqlite:///"))
 
 
+def _write_rows(conn: sqlite3.Connection, session_id: str, values: tuple,
+                expected_version: int, now: int, lease: tuple[str, str] | None) -> int:
+    """On the connection's thread: save (new, over an expired row, or version-checked), then
+    drop the turn's lease if given; how many session rows were written."""
+    if expected_version == 0:
+        # New, or replacing an expired row under the same id; a live row is a conflict.
+        cursor = conn.execute(
+            "INSERT INTO sessions (session_id, user_id, created_us, updated_us, expires_us,"
+            " version, body) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(session_id) DO UPDATE"
+            " SET user_id=excluded.user_id, created_us=excluded.created_us,"
+            " updated_us=excluded.updated_us, expires_us=excluded.expires_us,"
+            " version=excluded.version, body=excluded.body WHERE sessions.expires_us <= ?",
+            (session_id, *values, now))
+    else:
+        cursor = conn.execute(
+            "UPDATE sessions SET user_id=?, created_us=?, updated_us=?, expires_us=?,"
+            " version=?, body=? WHERE session_id=? AND version=? AND expires_us > ?",
+            (*values, session_id, expected_version, now))
+    if lease is not None:
+        conn.execute("DELETE FROM turn_locks WHERE session_id = ? AND owner = ?", lease)
+    return cursor.rowcount
+
+
 class SqliteSessionStore:
     def __init__(self, url: str, clock: Clock, lease_seconds: float = 60.0) -> None:
         self._path = path_of(url)
@@ -126,27 +150,22 @@ class SqliteSessionStore:
         return self._row_to_session(next(iter(rows))) if rows else None
 
     async def save(self, session: Session, expected_version: int) -> Session:
+        return await self._write(session, expected_version)
+
+    async def _write(self, session: Session, expected_version: int,
+                     lease: tuple[str, str] | None = None) -> Session:
+        """The compare-and-swap save; with `lease` (session id, owner), a turn's commit, the
+        lease row goes in the same trip to the connection's thread."""
         db = await self._conn()
         body = json.dumps({"messages": session.messages, "result": session.result},
                           separators=(",", ":"))
         values = (session.user_id, to_us(session.created_at), to_us(session.updated_at),
                   to_us(session.expires_at), expected_version + 1, body)
-        now = self._now_us()
-        if expected_version == 0:
-            # New, or replacing an expired row under the same id; a live row is a conflict.
-            cursor = await db.execute(
-                "INSERT INTO sessions (session_id, user_id, created_us, updated_us, expires_us,"
-                " version, body) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(session_id) DO UPDATE"
-                " SET user_id=excluded.user_id, created_us=excluded.created_us,"
-                " updated_us=excluded.updated_us, expires_us=excluded.expires_us,"
-                " version=excluded.version, body=excluded.body WHERE sessions.expires_us <= ?",
-                (session.session_id, *values, now))
-        else:
-            cursor = await db.execute(
-                "UPDATE sessions SET user_id=?, created_us=?, updated_us=?, expires_us=?,"
-                " version=?, body=? WHERE session_id=? AND version=? AND expires_us > ?",
-                (*values, session.session_id, expected_version, now))
-        if cursor.rowcount != 1:
+        # aiosqlite runs this function on its connection thread (its own `execute` is built on
+        # the same `_execute`): two statements, one trip.
+        written = await db._execute(_write_rows, db._conn, session.session_id, values,
+                                    expected_version, self._now_us(), lease)
+        if written != 1:
             raise VersionConflict("The session was changed by another turn; retry.")
         return session.model_copy(update={"version": expected_version + 1})
 
@@ -208,7 +227,7 @@ class SqliteSessionStore:
         return None if row[-1] is None else self._row_to_session((session_id, *row))
 
     @asynccontextmanager
-    async def _lease(self, session_id: str, wait: float) -> AsyncIterator[Session | None]:
+    async def _lease(self, session_id: str, wait: float) -> AsyncIterator[UnlockingTurn]:
         db = await self._conn()
         token = f"{self._owner}:{uuid.uuid4().hex}"
         deadline = asyncio.get_running_loop().time() + wait
@@ -221,20 +240,23 @@ class SqliteSessionStore:
             await db.execute("UPDATE turn_locks SET expires_us = ? WHERE session_id = ? AND "
                              "owner = ?", (wall_us() + self._lease_us, session_id, token))
 
+        turn = UnlockingTurn(session, lambda new, version: self._write(
+            new, version, (session_id, token)))
         try:
             async with renewing(renew, self._lease_us / 3_000_000):
-                yield session
+                yield turn
         finally:
-            await db.execute("DELETE FROM turn_locks WHERE session_id = ? AND owner = ?",
-                             (session_id, token))
+            if not turn.released:
+                await db.execute("DELETE FROM turn_locks WHERE session_id = ? AND owner = ?",
+                                 (session_id, token))
 
     @asynccontextmanager
-    async def _both(self, session_id: str, wait: float) -> AsyncIterator[LockedTurn]:
+    async def _both(self, session_id: str, wait: float) -> AsyncIterator[UnlockingTurn]:
         started = asyncio.get_running_loop().time()
         async with self._locks.hold(session_id, wait):
             left = max(0.0, wait - (asyncio.get_running_loop().time() - started))
-            async with self._lease(session_id, left) as session:
-                yield LockedTurn(self, session)
+            async with self._lease(session_id, left) as turn:
+                yield turn
 
     @asynccontextmanager
     async def _locked(self, session_id: str, wait: float) -> AsyncIterator[None]:
@@ -244,7 +266,7 @@ class SqliteSessionStore:
     def lock(self, session_id: str, wait: float) -> AbstractAsyncContextManager[None]:
         return self._locked(session_id, wait)
 
-    def turn(self, session_id: str, wait: float) -> AbstractAsyncContextManager[LockedTurn]:
+    def turn(self, session_id: str, wait: float) -> AbstractAsyncContextManager[UnlockingTurn]:
         return self._both(session_id, wait)
 
     async def ping(self) -> None:
