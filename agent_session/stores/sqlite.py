@@ -17,16 +17,18 @@ import asyncio
 import json
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
 from ..clock import Clock
 from ..errors import VersionConflict
 from .base import Session, decode_cursor, encode_cursor
+from .batching import IterationBatcher
 from .locks import KeyedLocks, busy, renewing
 from .turns import UnlockingTurn
 
@@ -106,6 +108,33 @@ def _write_rows(conn: sqlite3.Connection, session_id: str, values: tuple,
     return cursor.rowcount
 
 
+def _take_lease(conn: sqlite3.Connection, params: tuple) -> list[tuple]:
+    return conn.execute(TAKE_LEASE, params).fetchall()
+
+
+def _renew_lease(conn: sqlite3.Connection, expires_us: int, session_id: str, owner: str) -> None:
+    conn.execute("UPDATE turn_locks SET expires_us = ? WHERE session_id = ? AND owner = ?",
+                 (expires_us, session_id, owner))
+
+
+def _drop_lease(conn: sqlite3.Connection, session_id: str, owner: str) -> None:
+    conn.execute("DELETE FROM turn_locks WHERE session_id = ? AND owner = ?", (session_id, owner))
+
+
+Call = tuple[Callable[..., Any], tuple[Any, ...]]
+
+
+def _run_all(conn: sqlite3.Connection, calls: list[Call]) -> list[Any]:
+    """On the connection's thread: every call of one batch, each failing on its own."""
+    replies: list[Any] = []
+    for function, args in calls:
+        try:
+            replies.append(function(conn, *args))
+        except Exception as exc:
+            replies.append(exc)
+    return replies
+
+
 class SqliteSessionStore:
     def __init__(self, url: str, clock: Clock, lease_seconds: float = 60.0) -> None:
         self._path = path_of(url)
@@ -115,6 +144,7 @@ class SqliteSessionStore:
         self._open_lock = asyncio.Lock()
         self._locks = KeyedLocks()
         self._owner = uuid.uuid4().hex
+        self._batch: IterationBatcher[Call] = IterationBatcher(self._send)
 
     async def _conn(self) -> aiosqlite.Connection:
         if self._db is None:
@@ -129,6 +159,12 @@ class SqliteSessionStore:
                     await db.executescript(SCHEMA)
                     self._db = db
         return self._db
+
+    async def _send(self, calls: list[Call]) -> list[Any]:
+        """A batch of the turn path's statements in one trip to the connection's thread
+        (aiosqlite's `_execute` runs a function there; its own `execute` is built on it)."""
+        db = await self._conn()
+        return await db._execute(_run_all, db._conn, calls)
 
     def _now_us(self) -> int:
         return to_us(self._clock.now())
@@ -156,15 +192,12 @@ class SqliteSessionStore:
                      lease: tuple[str, str] | None = None) -> Session:
         """The compare-and-swap save; with `lease` (session id, owner), a turn's commit, the
         lease row goes in the same trip to the connection's thread."""
-        db = await self._conn()
         body = json.dumps({"messages": session.messages, "result": session.result},
                           separators=(",", ":"))
         values = (session.user_id, to_us(session.created_at), to_us(session.updated_at),
                   to_us(session.expires_at), expected_version + 1, body)
-        # aiosqlite runs this function on its connection thread (its own `execute` is built on
-        # the same `_execute`): two statements, one trip.
-        written = await db._execute(_write_rows, db._conn, session.session_id, values,
-                                    expected_version, self._now_us(), lease)
+        written = await self._batch.run((_write_rows, (
+            session.session_id, values, expected_version, self._now_us(), lease)))
         if written != 1:
             raise VersionConflict("The session was changed by another turn; retry.")
         return session.model_copy(update={"version": expected_version + 1})
@@ -214,31 +247,28 @@ class SqliteSessionStore:
 
     # -- turn locking --------------------------------------------------------------------------
 
-    async def _try_lease(self, db: aiosqlite.Connection, session_id: str,
-                         token: str) -> Session | None | bool:
+    async def _try_lease(self, session_id: str, token: str) -> Session | None | bool:
         """The session read with the lease (None when new or expired); False when the lease
         is held by another turn."""
         now = wall_us()
-        rows = await db.execute_fetchall(TAKE_LEASE, (
-            session_id, token, now + self._lease_us, now, *[self._now_us()] * len(COLUMNS)))
+        rows = await self._batch.run((_take_lease, ((
+            session_id, token, now + self._lease_us, now, *[self._now_us()] * len(COLUMNS)),)))
         if not rows:
             return False
-        row = next(iter(rows))
+        row = rows[0]
         return None if row[-1] is None else self._row_to_session((session_id, *row))
 
     @asynccontextmanager
     async def _lease(self, session_id: str, wait: float) -> AsyncIterator[UnlockingTurn]:
-        db = await self._conn()
         token = f"{self._owner}:{uuid.uuid4().hex}"
         deadline = asyncio.get_running_loop().time() + wait
-        while (session := await self._try_lease(db, session_id, token)) is False:
+        while (session := await self._try_lease(session_id, token)) is False:
             if asyncio.get_running_loop().time() >= deadline:
                 raise busy()
             await asyncio.sleep(POLL_SECONDS)
 
         async def renew() -> None:
-            await db.execute("UPDATE turn_locks SET expires_us = ? WHERE session_id = ? AND "
-                             "owner = ?", (wall_us() + self._lease_us, session_id, token))
+            await self._batch.run((_renew_lease, (wall_us() + self._lease_us, session_id, token)))
 
         turn = UnlockingTurn(session, lambda new, version: self._write(
             new, version, (session_id, token)))
@@ -247,8 +277,7 @@ class SqliteSessionStore:
                 yield turn
         finally:
             if not turn.released:
-                await db.execute("DELETE FROM turn_locks WHERE session_id = ? AND owner = ?",
-                                 (session_id, token))
+                await self._batch.run((_drop_lease, (session_id, token)))
 
     @asynccontextmanager
     async def _both(self, session_id: str, wait: float) -> AsyncIterator[UnlockingTurn]:
@@ -274,6 +303,7 @@ class SqliteSessionStore:
         await db.execute("SELECT 1")
 
     async def close(self) -> None:
+        await self._batch.close()
         if self._db is not None:
             await self._db.close()
             self._db = None

@@ -1,0 +1,69 @@
+"""Calls made in the same event-loop iteration, sent to a store together.
+
+A store round trip costs the event loop more CPU than the work it asks for: a redis-py command
+about 0.15-0.2 ms (the pool, the retry wrapper, a write and a read with their wake-ups), a trip to
+aiosqlite's connection thread a future, a thread hand-off and a wake-up. The burst of turns that
+decides latency reaches the store within one loop iteration; batched, their calls share one
+round trip (Redis: 4x less CPU per call with 64 in flight, measured). A lone call costs one extra
+loop iteration (`call_soon`), nothing more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+
+Item = TypeVar("Item")
+
+
+class IterationBatcher(Generic[Item]):
+    """`send(items)` answers a batch: one reply per item, an `Exception` instance where that
+    item failed; raising fails the whole batch."""
+
+    def __init__(self, send: Callable[[list[Item]], Awaitable[list[Any]]]) -> None:
+        self._send = send
+        self._queue: list[tuple[Item, asyncio.Future[Any]]] = []
+        self._sending: set[asyncio.Task[None]] = set()
+
+    async def run(self, item: Item) -> Any:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queue.append((item, future))
+        if len(self._queue) == 1:
+            loop.call_soon(self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        batch, self._queue = self._queue, []
+        task = asyncio.create_task(self._answer(batch))
+        self._sending.add(task)  # a reference until it ends (the loop keeps only weak ones)
+        task.add_done_callback(self._sending.discard)
+
+    async def _answer(self, batch: list[tuple[Item, asyncio.Future[Any]]]) -> None:
+        try:
+            replies = await self._send([item for item, _ in batch])
+        except BaseException as exc:  # the round trip failed: every caller hears of it
+            for _, future in batch:
+                if future.done():
+                    continue
+                if isinstance(exc, asyncio.CancelledError):
+                    future.cancel()
+                else:
+                    future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (_, future), reply in zip(batch, replies, strict=True):
+            if future.done():  # its caller was cancelled
+                continue
+            if isinstance(reply, Exception):
+                future.set_exception(reply)
+            else:
+                future.set_result(reply)
+
+    async def close(self) -> None:
+        for task in list(self._sending):
+            task.cancel()
+        if self._sending:
+            await asyncio.gather(*self._sending, return_exceptions=True)
