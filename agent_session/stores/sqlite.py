@@ -108,6 +108,20 @@ def _write_rows(conn: sqlite3.Connection, session_id: str, values: tuple,
     return cursor.rowcount
 
 
+async def _enable_wal(db: aiosqlite.Connection, wait: float = 30.0) -> None:
+    """Switch the file to WAL. Two processes opening a new file at once: the switch needs a lock
+    SQLite does not wait for (it answers "database is locked" at once), so try again."""
+    deadline = asyncio.get_running_loop().time() + wait
+    while True:
+        try:
+            await db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(POLL_SECONDS)
+
+
 def _take_lease(conn: sqlite3.Connection, params: tuple) -> list[tuple]:
     return conn.execute(TAKE_LEASE, params).fetchall()
 
@@ -153,7 +167,7 @@ class SqliteSessionStore:
                     if self._path.parent != Path("."):
                         self._path.parent.mkdir(parents=True, exist_ok=True)
                     db = await aiosqlite.connect(self._path, isolation_level=None, timeout=30)
-                    await db.execute("PRAGMA journal_mode=WAL")
+                    await _enable_wal(db)
                     await db.execute("PRAGMA synchronous=NORMAL")
                     await db.execute("PRAGMA busy_timeout=30000")
                     await db.executescript(SCHEMA)
