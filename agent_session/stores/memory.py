@@ -3,7 +3,8 @@
 Sessions are kept as objects whose messages are never changed in place (a turn appends by
 building a new list): `get` and `save` copy only the list, so a turn's cost does not grow with its
 history. Kept as JSON they cost a decode and an encode of the whole history every turn (0.1 ms at
-100 messages, a third of an echo turn's CPU) for about 4x the memory of a serialized session.
+100 messages, a third of an echo turn's CPU); as objects a 10-message session takes 3.3 KB of
+memory instead of 1.6 (measured, `bench/stores.py`).
 """
 
 from __future__ import annotations
