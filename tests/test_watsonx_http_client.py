@@ -1,13 +1,24 @@
-"""The SDK's HTTP client: its payload encoding must say exactly what the SDK's own would."""
+"""The SDK's HTTP client: its payload encoding must say exactly what the SDK's own would, and
+requests, TLS checks and failures must look to the SDK as httpx's would."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Iterator
 
 import httpx
+import pytest
 from ibm_watsonx_ai.utils.utils import NumpyTypeEncoder
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from agent_session.llm.http_client import WatsonxHttpClient
+
+from .fakes.server import free_port, serve
+from .fakes.tls import make_certificate
 
 
 async def test_payloads_encode_as_the_sdk_would_with_tools_encoded_once():
@@ -26,3 +37,78 @@ async def test_payloads_encode_as_the_sdk_would_with_tools_encoded_once():
         if not (isinstance(plain, dict) and plain.get("tools")):
             assert client._encode(plain) == json.dumps(plain, cls=NumpyTypeEncoder)
     await client.aclose()
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory) -> tuple:
+    return make_certificate(tmp_path_factory.mktemp("client-tls"))
+
+
+@pytest.fixture(scope="module")
+def echo_url(tls) -> Iterator[str]:
+    """An HTTPS server that answers every request with what it received."""
+    async def echo(request: Request) -> JSONResponse:
+        return JSONResponse({"method": request.method, "path": request.url.path,
+                             "query": dict(request.query_params),
+                             "headers": dict(request.headers),
+                             "body": (await request.body()).decode()},
+                            status_code=int(request.query_params.get("status", 200)))
+
+    app = Starlette(routes=[Route("/{path:path}", echo, methods=["GET", "POST", "PUT"])])
+    with serve(app, *tls) as url:
+        yield url
+
+
+async def test_the_chat_post_and_other_calls_reach_the_server_as_sent(tls, echo_url):
+    client = WatsonxHttpClient(4, str(tls[0]), httpx.Timeout(5))
+    try:
+        response = await client.post(f"{echo_url}/ml/v1/text/chat", params={"version": "v1"},
+                                     json={"messages": []}, headers={"Authorization": "Bearer t"})
+        seen = response.json()
+        assert response.status_code == 200 and response.request.method == "POST"
+        assert (seen["path"], seen["query"], seen["body"]) == (
+            "/ml/v1/text/chat", {"version": "v1"}, '{"messages": []}')
+        assert seen["headers"]["authorization"] == "Bearer t"
+        assert seen["headers"]["content-type"] == "application/json"
+        response.close()  # the SDK's retry loop closes read responses synchronously
+        # Anything else (a form post, another verb) goes through httpx on the same pool.
+        form = await client.post(f"{echo_url}/token", data={"grant_type": "x"})
+        assert form.json()["body"] == "grant_type=x"
+        put = await client.put(f"{echo_url}/thing?status=503", content=b"abc")
+        assert put.status_code == 503 and put.json()["method"] == "PUT"
+        failed = await client.post(f"{echo_url}/chat?status=429", content="{}")
+        assert failed.status_code == 429
+    finally:
+        await client.aclose()
+
+
+async def test_tls_is_verified_against_the_configured_bundle_only_when_asked(tls, echo_url):
+    trusting = WatsonxHttpClient(2, str(tls[0]), httpx.Timeout(5))
+    default_roots = WatsonxHttpClient(2, True, httpx.Timeout(5))
+    unverified = WatsonxHttpClient(2, False, httpx.Timeout(5))
+    try:
+        assert (await trusting.post(echo_url, content="{}")).status_code == 200
+        with pytest.raises(httpx.ConnectError):  # the fake's certificate is nobody's
+            await default_roots.post(echo_url, content="{}")
+        assert (await unverified.post(echo_url, content="{}")).status_code == 200
+    finally:
+        for client in (trusting, default_roots, unverified):
+            await client.aclose()
+
+
+async def test_refused_and_slow_servers_raise_httpx_errors(tls):
+    client = WatsonxHttpClient(2, str(tls[0]), httpx.Timeout(0.5))
+    gone = f"https://127.0.0.1:{free_port()}/chat"
+    try:
+        with pytest.raises(httpx.ConnectError):
+            await client.post(gone, content="{}")
+
+        async def slow(request: Request) -> JSONResponse:
+            await asyncio.sleep(3)
+            return JSONResponse({})
+
+        slow_app = Starlette(routes=[Route("/chat", slow, methods=["POST"])])
+        with serve(slow_app, *tls) as url, pytest.raises(httpx.TimeoutException):
+            await client.post(f"{url}/chat", content="{}")
+    finally:
+        await client.aclose()

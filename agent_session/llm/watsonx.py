@@ -9,10 +9,11 @@ The SDK's quirks are handled here, once:
 - TLS verification is always passed explicitly (left unset, the SDK turns verification off for
   the whole process when it meets a self-signed certificate).
 - Our own httpx clients replace the SDK's: they hold `WX_MAX_CONNECTIONS` connections (the SDK's
-  10 serializes concurrent sessions) in aiohttp's pool, with the chat call answered on aiohttp
-  directly (`http_client.py`: httpx's pool is slow under concurrency and its request machinery
-  costs more CPU than the request), and have no retry transport, so the only retry layer is
-  `ModelInference`'s, bounded by `WX_MAX_RETRIES` (two stacked layers retried a 503 44 times).
+  10 serializes concurrent sessions) in pyreqwest's pool, with the chat call answered on pyreqwest
+  directly (`http_client.py`: its pool, HTTP and TLS run off the event loop; httpx's and
+  aiohttp's cost the loop 5 to 12 times more CPU per call), and have no retry transport, so
+  the only retry layer is `ModelInference`'s, bounded by `WX_MAX_RETRIES` (two stacked layers
+  retried a 503 44 times).
 - The SDK decides whether to dump every response for debug logging by its logger's own `level`
   (0, "not set", unless someone sets it), not by whether debug is enabled: it re-encoded each
   answer for a log line nobody reads. Its logger gets its effective level pinned.
@@ -171,7 +172,7 @@ class WatsonxLLM:
             from ibm_watsonx_ai._wrappers.httpx.client.httpx_client import HTTPXClient
 
             verify = tls_context(self._verify)
-            self._async_http = WatsonxHttpClient(self._max_connections, verify, timeout)
+            self._async_http = WatsonxHttpClient(self._max_connections, self._verify, timeout)
             self._sync_http = HTTPXClient(verify=verify, timeout=timeout)
             try:
                 self._model = await asyncio.wait_for(

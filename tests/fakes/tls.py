@@ -1,5 +1,6 @@
 """A self-signed certificate for 127.0.0.1, made by the tests (cryptography), so fakes can speak
-HTTPS and clients verify against it as their CA bundle."""
+HTTPS and clients verify against it as their CA bundle. It is a server certificate, not a CA
+(rustls, under the watsonx client, refuses a CA certificate as a server's own)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
         .add_extension(x509.SubjectAlternativeName([
             x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
             critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
