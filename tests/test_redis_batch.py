@@ -1,4 +1,5 @@
-"""Script calls batched into one pipeline per loop iteration, against a real redis-server."""
+"""Script calls batched into one pipeline per loop iteration, against a real redis-server; commands
+packed by hiredis."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
+from agent_session.clock import SystemClock
+from agent_session.stores.redis import RedisSessionStore
 from agent_session.stores.redis_batch import ScriptBatcher
+from agent_session.stores.redis_connection import HiredisPacking, pack_with_hiredis
 
 from .redis_server import redis_server
 
@@ -80,3 +84,25 @@ async def test_a_dead_connection_fails_every_caller_in_the_batch(client):
     assert all(isinstance(r, Exception) for r in results)
     await batcher.close()
     await dead.aclose()
+
+
+def test_commands_pack_in_c_exactly_as_redis_py_packs_them_in_python():
+    python = aioredis.Connection()
+    for url, base in (("redis://127.0.0.1:1/0", aioredis.Connection),
+                      ("rediss://127.0.0.1:1/0", aioredis.SSLConnection),
+                      ("unix:///tmp/none.sock", aioredis.UnixDomainSocketConnection)):
+        pool = pack_with_hiredis(aioredis.BlockingConnectionPool.from_url(url))
+        assert issubclass(pool.connection_class, base)
+        assert issubclass(pool.connection_class, HiredisPacking)
+        assert pack_with_hiredis(pool).connection_class is pool.connection_class  # once
+    fast = pack_with_hiredis(aioredis.ConnectionPool.from_url("redis://x")).connection_class()
+    for args in (("EVALSHA", "f" * 40, 2, "k1", "k2", "héllo \"x\"", b"\x00raw", 12345678901234,
+                  "", -7), ("CONFIG GET", "maxmemory"), (b"CLIENT LIST",)):
+        assert b"".join(fast.pack_command(*args)) == b"".join(python.pack_command(*args))
+
+
+async def test_the_session_store_packs_with_hiredis(redis_url):
+    store = RedisSessionStore(redis_url, SystemClock())
+    assert issubclass(store._pool.connection_class, HiredisPacking)
+    await store.ping()
+    await store.close()

@@ -28,6 +28,7 @@ from ..errors import VersionConflict
 from .base import Session, decode_cursor, encode_cursor
 from .locks import busy, renewing
 from .redis_batch import ScriptBatcher
+from .redis_connection import pack_with_hiredis
 from .sqlite import to_us
 from .turns import UnlockingTurn
 
@@ -84,8 +85,8 @@ ALL_KEY, EXPIRY_KEY = f"{PREFIX}all", f"{PREFIX}exp"
 class RedisSessionStore:
     def __init__(self, url: str, clock: Clock, lease_seconds: float = 60.0) -> None:
         # A blocking pool: under a burst, callers wait for a connection instead of failing.
-        pool = aioredis.BlockingConnectionPool.from_url(url, decode_responses=True,
-                                                        max_connections=200, timeout=30)
+        pool = pack_with_hiredis(aioredis.BlockingConnectionPool.from_url(
+            url, decode_responses=True, max_connections=200, timeout=30))
         self._pool = pool
         self._redis = aioredis.Redis(connection_pool=pool)
         self._clock = clock
