@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import itertools
+import logging
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from ..errors import SessionBusy
+
+log = logging.getLogger(__name__)
 
 
 def busy() -> SessionBusy:
@@ -15,23 +19,52 @@ def busy() -> SessionBusy:
                        "finished.")
 
 
-@asynccontextmanager
-async def renewing(renew: Callable[[], Awaitable[object]], every: float) -> AsyncIterator[None]:
-    """Call `renew` every `every` seconds while the block runs: a lease held by a live turn
-    never lapses, and one held by a crashed process does."""
+def lease_tokens() -> Callable[[], str]:
+    """Tokens that name one turn's lease among every process: a random prefix for this store
+    and a counter (a uuid4 per turn cost more than the rest of the token handling)."""
+    prefix = uuid.uuid4().hex
+    counter = itertools.count()
+    return lambda: f"{prefix}:{next(counter)}"
 
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(every)
-            await renew()
 
-    task = asyncio.create_task(loop())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+class Renewal:
+    """Calls `renew` every `every` seconds while the `with` block runs: a lease held by a live
+    turn never lapses, and one held by a crashed process does. A timer, not a task per turn
+    (turns are far shorter than a lease); a failed renewal is logged and tried again."""
+
+    def __init__(self, renew: Callable[[], Awaitable[object]], every: float) -> None:
+        self._renew = renew
+        self._every = every
+        self._timer: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._held = False
+
+    def __enter__(self) -> Renewal:
+        self._held = True
+        self._schedule()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._held = False
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._task is not None:
+            self._task.cancel()
+
+    def _schedule(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(self._every, self._due, loop)
+
+    def _due(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._task = loop.create_task(self._run())
+
+    async def _run(self) -> None:
+        try:
+            await self._renew()
+        except Exception:
+            log.warning("renewing a turn's lease failed; trying again", exc_info=True)
+        if self._held:
+            self._schedule()
 
 
 class KeyedLocks:
@@ -50,13 +83,14 @@ class KeyedLocks:
             lock = asyncio.Lock()
         self._locks[key] = (lock, users + 1)
         try:
-            try:
-                # In this task (wait_for would start another); a free lock is taken even with
-                # wait=0, since the acquire completes before an expired timeout fires.
-                async with asyncio.timeout(wait):
-                    await lock.acquire()
-            except TimeoutError:
-                raise busy() from None
+            if users:
+                try:  # in this task (wait_for would start another)
+                    async with asyncio.timeout(wait):
+                        await lock.acquire()
+                except TimeoutError:
+                    raise busy() from None
+            else:  # nobody holds or awaits it: taken at once, no deadline to set up
+                await lock.acquire()
             try:
                 yield
             finally:

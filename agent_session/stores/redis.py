@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
@@ -26,7 +25,7 @@ import redis.asyncio as aioredis
 from ..clock import Clock
 from ..errors import VersionConflict
 from .base import Session, decode_cursor, encode_cursor
-from .locks import busy, renewing
+from .locks import Renewal, busy, lease_tokens
 from .redis_batch import ScriptBatcher
 from .redis_connection import pack_with_hiredis
 from .sqlite import to_us
@@ -96,6 +95,7 @@ class RedisSessionStore:
         self._renew = self._redis.register_script(RENEW)
         self._release = self._redis.register_script(RELEASE)
         self._scripts = ScriptBatcher(self._redis)
+        self._tokens = lease_tokens()
 
     def _now_us(self) -> int:
         return to_us(self._clock.now())
@@ -209,7 +209,7 @@ class RedisSessionStore:
     async def _turn(self, session_id: str, wait: float) -> AsyncIterator[UnlockingTurn]:
         """Take the lock (polling until `wait` runs out) and read the session, in one script
         per try; renew the lease while the turn runs; unlock unless the commit did."""
-        key, token = _lock_key(session_id), uuid.uuid4().hex
+        key, token = _lock_key(session_id), self._tokens()
         lease_ms = int(self._lease * 1000)
         deadline = asyncio.get_running_loop().time() + wait
         while True:
@@ -229,7 +229,7 @@ class RedisSessionStore:
             await self._scripts.run(self._renew, [key], [token, lease_ms])
 
         try:
-            async with renewing(renew, self._lease / 3):
+            with Renewal(renew, self._lease / 3):
                 yield turn
         finally:
             if not turn.released:

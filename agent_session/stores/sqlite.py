@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -30,7 +29,7 @@ from ..clock import Clock
 from ..errors import VersionConflict
 from .base import Session, decode_cursor, encode_cursor
 from .batching import IterationBatcher
-from .locks import KeyedLocks, busy, renewing
+from .locks import KeyedLocks, Renewal, busy, lease_tokens
 from .turns import UnlockingTurn
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -179,7 +178,7 @@ class SqliteSessionStore:
         self._db: aiosqlite.Connection | None = None
         self._open_lock = asyncio.Lock()
         self._locks = KeyedLocks()
-        self._owner = uuid.uuid4().hex
+        self._tokens = lease_tokens()
         self._batch: IterationBatcher[Call] = IterationBatcher(self._send)
 
     async def _conn(self) -> aiosqlite.Connection:
@@ -296,7 +295,7 @@ class SqliteSessionStore:
 
     @asynccontextmanager
     async def _lease(self, session_id: str, wait: float) -> AsyncIterator[UnlockingTurn]:
-        token = f"{self._owner}:{uuid.uuid4().hex}"
+        token = self._tokens()
         deadline = asyncio.get_running_loop().time() + wait
         while (session := await self._try_lease(session_id, token)) is False:
             if asyncio.get_running_loop().time() >= deadline:
@@ -309,7 +308,7 @@ class SqliteSessionStore:
         turn = UnlockingTurn(session, lambda new, version: self._write(
             new, version, (session_id, token)))
         try:
-            async with renewing(renew, self._lease_us / 3_000_000):
+            with Renewal(renew, self._lease_us / 3_000_000):
                 yield turn
         finally:
             if not turn.released:
