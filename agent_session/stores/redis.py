@@ -8,7 +8,7 @@
 - Turns are serialized across replicas by a lock key holding its owner's token, with a lease
   that is renewed while the turn runs and lapses when the holder dies. A turn takes the lock and
   reads the session in one script, and saves and unlocks in another: two round trips a turn,
-  not four; and the scripts of turns that reach the store together go as one pipeline
+  not four; and the script calls of turns that reach the store together go as one command
   (`redis_batch.py`).
 """
 
@@ -90,11 +90,8 @@ class RedisSessionStore:
         self._redis = aioredis.Redis(connection_pool=pool)
         self._clock = clock
         self._lease = lease_seconds
-        self._save = self._redis.register_script(SAVE)
-        self._begin = self._redis.register_script(BEGIN)
-        self._renew = self._redis.register_script(RENEW)
-        self._release = self._redis.register_script(RELEASE)
-        self._scripts = ScriptBatcher(self._redis)
+        self._scripts = ScriptBatcher(self._redis, {
+            "save": SAVE, "begin": BEGIN, "renew": RENEW, "release": RELEASE})
         self._tokens = lease_tokens()
 
     def _now_us(self) -> int:
@@ -127,7 +124,7 @@ class RedisSessionStore:
         if lock_token is not None:
             keys.append(_lock_key(saved.session_id))
             args.append(lock_token)
-        applied = await self._scripts.run(self._save, keys, args)
+        applied = await self._scripts.run("save", keys, args)
         if applied != 1:
             raise VersionConflict("The session was changed by another turn; retry.")
         return saved
@@ -213,7 +210,7 @@ class RedisSessionStore:
         lease_ms = int(self._lease * 1000)
         deadline = asyncio.get_running_loop().time() + wait
         while True:
-            data = await self._scripts.run(self._begin, [key, _session_key(session_id)],
+            data = await self._scripts.run("begin", [key, _session_key(session_id)],
                                            [token, lease_ms])
             if data is not None:
                 break
@@ -226,14 +223,14 @@ class RedisSessionStore:
             new, version, lock_token=token))
 
         async def renew() -> None:
-            await self._scripts.run(self._renew, [key], [token, lease_ms])
+            await self._scripts.run("renew", [key], [token, lease_ms])
 
         try:
             with Renewal(renew, self._lease / 3):
                 yield turn
         finally:
             if not turn.released:
-                await self._scripts.run(self._release, [key], [token])
+                await self._scripts.run("release", [key], [token])
 
     def turn(self, session_id: str, wait: float) -> AbstractAsyncContextManager[UnlockingTurn]:
         return self._turn(session_id, wait)
