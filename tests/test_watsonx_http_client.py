@@ -112,3 +112,34 @@ async def test_refused_and_slow_servers_raise_httpx_errors(tls):
             await client.post(f"{url}/chat", content="{}")
     finally:
         await client.aclose()
+
+
+async def test_a_cancelled_call_frees_its_slot_and_its_request_ends_by_the_timeout():
+    """pyreqwest runs an abandoned request on in Rust: the slot is ours and freed at once,
+    and the request dies within the read timeout rather than holding a connection."""
+    closed: list[float] = []
+
+    async def serve_http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        await reader.readexactly(2)
+        if b"/fast" in head:
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}")
+            await writer.drain()
+        if await reader.read(1) == b"":  # the client closed the connection
+            closed.append(loop.time() - started)
+
+    loop = asyncio.get_running_loop()
+    server = await asyncio.start_server(serve_http, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    client = WatsonxHttpClient(1, True, httpx.Timeout(1.0))
+    try:
+        started = loop.time()
+        with pytest.raises(TimeoutError):  # a turn's deadline ends the call that never answers
+            await asyncio.wait_for(client.post(f"{url}/slow", content="{}"), 0.2)
+        fast = await asyncio.wait_for(client.post(f"{url}/fast", content="{}"), 0.5)
+        assert fast.status_code == 200  # the only slot was free again at once
+        await asyncio.sleep(1.2)
+        assert closed and 0.9 <= closed[0] <= 1.5  # the abandoned request, at its timeout
+    finally:
+        await client.aclose()
+        server.close()

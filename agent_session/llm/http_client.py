@@ -17,6 +17,7 @@ timeout).
 
 from __future__ import annotations
 
+import asyncio
 import json as jsonlib
 from collections.abc import Mapping
 from datetime import timedelta
@@ -48,13 +49,19 @@ def read_response(status: int, headers: Any, content: bytes,
 
 def build_pool(max_connections: int, verify: bool | str, timeout: httpx.Timeout) -> Client:
     """The pyreqwest client: `verify` is True (the built-in public roots), False (no checks) or
-    a CA bundle file that is trusted as well. Redirects are never followed (httpx decides)."""
-    builder = (ClientBuilder().follow_redirects(False).max_connections(max_connections)
+    a CA bundle file that is trusted as well. Redirects are never followed (httpx decides).
+
+    A request whose caller was cancelled (the turn's deadline, a client gone) is not aborted: it
+    runs on in Rust until it ends. So no request outlives the read timeout in all, and the limit
+    on requests in flight is ours (`WatsonxHttpClient`), freed at once by a cancelled caller;
+    pyreqwest's own limit kept its slot until the abandoned request ended."""
+    builder = (ClientBuilder().follow_redirects(False).max_connections(None)
                .pool_max_idle_per_host(max_connections))
     if timeout.connect is not None:
         builder = builder.connect_timeout(timedelta(seconds=timeout.connect))
     if timeout.read is not None:
         builder = builder.read_timeout(timedelta(seconds=timeout.read))
+        builder = builder.timeout(timedelta(seconds=timeout.read))
     if timeout.pool is not None:
         builder = builder.pool_timeout(timedelta(seconds=timeout.pool))
     if verify is False:
@@ -69,6 +76,7 @@ class WatsonxHttpClient(HTTPXAsyncClient):
 
     def __init__(self, max_connections: int, verify: bool | str, timeout: httpx.Timeout) -> None:
         self._pool = build_pool(max_connections, verify, timeout)
+        self._in_flight = asyncio.Semaphore(max_connections)
         super().__init__(transport=HttpxTransport(self._pool), timeout=timeout)
         # reqwest offers and decodes the encodings it supports itself.
         self._default_headers = {k.lower(): v for k, v in self.headers.items()
@@ -82,7 +90,8 @@ class WatsonxHttpClient(HTTPXAsyncClient):
                    **kwargs: Any) -> httpx.Response:
         """Read responses also accept the synchronous `close()` that the SDK's retry loop calls
         before each retry (an async stream refuses it, which ended the retries at once)."""
-        response = await super().send(request, stream=stream, **kwargs)
+        async with self._in_flight:
+            response = await super().send(request, stream=stream, **kwargs)
         if not stream:
             response.stream = httpx.ByteStream(response.content)
         return response
@@ -116,8 +125,10 @@ class WatsonxHttpClient(HTTPXAsyncClient):
             merged[name.lower()] = value
         body = content.encode() if isinstance(content, str) else content
         try:
-            answer = await self._pool.post(target).headers(merged).body_bytes(body).build().send()
-            raw = bytes(await answer.bytes())  # decoded (gzip, deflate, ...) by reqwest
+            async with self._in_flight:
+                answer = await (self._pool.post(target).headers(merged).body_bytes(body)
+                                .build().send())
+                raw = bytes(await answer.bytes())  # decoded (gzip, deflate, ...) by reqwest
         except PyreqwestError as exc:
             mapped = map_exception(exc, request)
             if mapped is None:
