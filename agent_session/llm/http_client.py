@@ -11,8 +11,8 @@ So the SDK's chat call, one `post(url, content=..., headers=..., params=...)`, i
 straight on pyreqwest; it still returns an `httpx.Response`, so the SDK's retries, status handling
 and errors work as before. Every other call (streams, other verbs, unusual arguments) goes
 through httpx, on the same pyreqwest pool (pyreqwest's httpx transport). Failures are httpx's
-exceptions (pyreqwest's own mapping: a refused connection is a ConnectError, a deadline a
-timeout).
+exceptions, by that transport's own mapping (a private helper of the pinned version), so both
+paths map alike: a refused connection is a ConnectError, a deadline a timeout.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from ibm_watsonx_ai._wrappers.httpx.client.httpx_async_client import HTTPXAsyncC
 from ibm_watsonx_ai.utils.utils import NumpyTypeEncoder
 from pyreqwest.client import Client, ClientBuilder
 from pyreqwest.compatibility.httpx import HttpxTransport
-from pyreqwest.compatibility.httpx._internal import map_exception
+from pyreqwest.compatibility.httpx._internal import map_exception  # private; version pinned
 from pyreqwest.exceptions import PyreqwestError
 
 TARGET_CACHE_SIZE = 64
