@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     action_timeout_seconds: float = Field(10, gt=0)
 
     # Agent
+    agent_strategy: Literal["auto", "react", "form"] = "auto"
     agent_file: Path | None = None
     users_file: Path | None = None
     timezone: str | None = None

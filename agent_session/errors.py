@@ -42,6 +42,14 @@ class LLMUnavailable(ServiceError):
     status_code = 503
 
 
+class LLMBusy(LLMUnavailable):
+    """The one embedded model has more calls waiting than it can serve within their deadline:
+    refused at once (503 with `Retry-After`) rather than queued to a 504."""
+
+    def __init__(self, detail: str, retry_after: float) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, round(retry_after)))})
+
+
 class LLMTimeout(ServiceError):
     status_code = 504
 

@@ -14,8 +14,11 @@ from zoneinfo import ZoneInfo
 import tzlocal
 
 from .agent.actions import ActionRegistry
+from .agent.custom_actions import AgentFileError, build_custom_actions
 from .agent.definition import AgentDefinition, ending_actions, load_definition
+from .agent.form import FormStrategy
 from .agent.loop import AgentLoop, LoopLimits
+from .agent.strategy import AgentStrategy
 from .clock import Clock, SystemClock
 from .config import Settings
 from .llm.base import LLMClient
@@ -57,6 +60,7 @@ class Services:
     definition: AgentDefinition
     registry: ActionRegistry
     manager: SessionManager
+    agent: AgentStrategy
     speech: SpeechService
     metrics: Metrics
     limiter: RateLimiter | None = None
@@ -82,6 +86,29 @@ def resolve_timezone(name: str | None) -> ZoneInfo:
     return ZoneInfo(local) if local else ZoneInfo("UTC")
 
 
+def strategy_name(setting: str, llm: LLMClient, definition: AgentDefinition) -> str:
+    """`auto`: slot filling on the embedded model, whose 1.5B parameters cannot plan multi-step
+    tool use reliably (when the agent declares slots); the action loop on every remote model."""
+    if setting == "form" and definition.form is None:
+        raise AgentFileError("AGENT_STRATEGY=form needs a `form` section (the slots) in the "
+                             "agent file.")
+    if setting != "auto":
+        return setting
+    return "form" if llm.name == "local" and definition.form is not None else "react"
+
+
+def build_agent(settings: Settings, llm: LLMClient, definition: AgentDefinition,
+                registry: ActionRegistry, tz: ZoneInfo, metrics: Metrics) -> AgentStrategy:
+    limits = LoopLimits(settings.max_iterations, settings.llm_timeout_seconds,
+                        settings.action_timeout_seconds)
+    if strategy_name(settings.agent_strategy, llm, definition) == "form":
+        assert definition.form is not None
+        return FormStrategy(llm, registry, definition.form, definition.result_schema, limits,
+                            metrics, definition.fallback_question)
+    return AgentLoop(llm, registry, limits, SystemPrompt(definition, registry, tz), metrics,
+                     definition.fallback_question)
+
+
 def build_services(settings: Settings, overrides: Overrides | None = None) -> Services:
     overrides = overrides or Overrides()
     clock = overrides.clock or SystemClock()
@@ -89,17 +116,15 @@ def build_services(settings: Settings, overrides: Overrides | None = None) -> Se
     definition = load_definition(settings.agent_file)
     places = overrides.places or build_places_provider(settings)
     users = UserDirectory(settings.users_file)
-    available = ActionRegistry([*build_cab_actions(places, users, tz), *ending_actions(definition)])
-    registry = available.select(definition.actions)
+    available = ActionRegistry([*build_cab_actions(places, users, tz),
+                                *ending_actions(definition), *build_custom_actions(definition)])
+    registry = available.select(definition.action_names)
     store = overrides.store or build_session_store(settings.session_store, clock,
                                                    settings.turn_lease_seconds)
     llm = overrides.llm or build_llm_client(settings)
 
-    system_prompt = SystemPrompt(definition, registry, tz)
-    limits = LoopLimits(settings.max_iterations, settings.llm_timeout_seconds,
-                        settings.action_timeout_seconds)
     metrics = Metrics()
-    agent = AgentLoop(llm, registry, limits, system_prompt, metrics)
+    agent = build_agent(settings, llm, definition, registry, tz, metrics)
     policy = SessionPolicy(settings.session_ttl_seconds, settings.session_max_messages,
                            settings.turn_wait_seconds)
     manager = SessionManager(store, agent, clock, policy, metrics)
@@ -110,4 +135,4 @@ def build_services(settings: Settings, overrides: Overrides | None = None) -> Se
     limiter = RateLimiter(settings.rate_limit, settings.session_store) \
         if settings.rate_limit else None
     return Services(settings, clock, tz, store, llm, places, definition, registry, manager,
-                    speech, metrics, limiter)
+                    agent, speech, metrics, limiter)

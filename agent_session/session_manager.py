@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from .agent.actions import ActionContext
-from .agent.loop import AgentLoop, StepCallback
+from .agent.strategy import AgentStrategy, StepCallback
 from .clock import Clock
 from .errors import SessionForbidden, SessionNotFound
 from .logging_setup import session_id_var
@@ -63,12 +63,13 @@ def trim_history(messages: list[dict[str, Any]], limit: int) -> list[dict[str, A
 
 
 class SessionManager:
-    def __init__(self, store: SessionStore, agent: AgentLoop, clock: Clock,
+    def __init__(self, store: SessionStore, agent: AgentStrategy, clock: Clock,
                  policy: SessionPolicy, metrics: Metrics | None = None) -> None:
         self._metrics = metrics or Metrics()
         # Label children looked up once: `labels()` takes a lock and hashes on every call.
         self._turns_by_outcome = {kind: self._metrics.turns.labels(kind)
-                                  for kind in ("question", "final", "error", "cancelled")}
+                                  for kind in ("question", "final", "fallback", "error",
+                                               "cancelled")}
         self._store = store
         self._agent = agent
         self._clock = clock
@@ -121,7 +122,8 @@ class SessionManager:
         })
         await turn.held.commit(updated)
         log.info("turn done: %s after %d steps", outcome.kind, outcome.steps)
-        return TurnResult(session.session_id, outcome.kind, outcome.question, outcome.result,
+        status = "final" if outcome.kind == "final" else "question"
+        return TurnResult(session.session_id, status, outcome.question, outcome.result,
                           outcome.steps)
 
     async def turn(self, session_id: str | None, user_id: str | None, query: str,

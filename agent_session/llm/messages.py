@@ -74,6 +74,23 @@ def to_chat_messages(system_prompt: str, events: list[dict[str, Any]], mode: Mod
     return messages
 
 
+def json_object(text: str, source: str) -> dict[str, Any]:
+    """The JSON object a model answered with (fenced or bare); anything else is the model's
+    failure (502)."""
+    from ..errors import LLMBadResponse
+
+    body = text.strip()
+    if body.startswith("```"):
+        body = body.strip("`").removeprefix("json").strip()
+    try:
+        value = json.loads(body)
+    except json.JSONDecodeError:
+        raise LLMBadResponse(f"{source} answered something that is not JSON.") from None
+    if not isinstance(value, dict):
+        raise LLMBadResponse(f"{source} answered JSON that is not an object.")
+    return value
+
+
 _GRAMMAR_NOISE = {"maxLength", "format", "description", "title"}
 
 

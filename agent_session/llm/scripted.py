@@ -1,7 +1,8 @@
 """A deterministic LLM client that replays a script: the tests' stand-in for a real model.
 
-Each script entry is an `LLMReply`, a list of `ActionCall`s, an exception to raise, or a callable
-taking the `LLMRequest` (sync or async) and returning one of those.
+Each script entry is an `LLMReply`, a list of `ActionCall`s, a dict (the answer to a JSON
+request: the form strategy's extraction), an exception to raise, or a callable taking the
+request (sync or async) and returning one of those.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..errors import LLMBadResponse
-from .base import ActionCall, LLMReply, LLMRequest
+from .base import ActionCall, JSONRequest, LLMReply, LLMRequest
 
-Step = LLMReply | list[ActionCall] | BaseException | Callable[[LLMRequest], Any]
+Step = LLMReply | list[ActionCall] | dict[str, Any] | BaseException | Callable[[Any], Any]
 
 
 def call(name: str, **arguments: Any) -> ActionCall:
@@ -26,7 +27,7 @@ class ScriptedLLM:
 
     def __init__(self, steps: Iterable[Step] = ()) -> None:
         self._steps: list[Step] = list(steps)
-        self.requests: list[LLMRequest] = []
+        self.requests: list[LLMRequest | JSONRequest] = []
 
     def extend(self, steps: Iterable[Step]) -> None:
         self._steps.extend(steps)
@@ -35,7 +36,7 @@ class ScriptedLLM:
     def remaining(self) -> int:
         return len(self._steps)
 
-    async def complete(self, request: LLMRequest) -> LLMReply:
+    async def _next(self, request: LLMRequest | JSONRequest) -> Any:
         self.requests.append(request)
         if not self._steps:
             raise LLMBadResponse("The scripted model has no step left.")
@@ -46,9 +47,21 @@ class ScriptedLLM:
                 step = await step
         if isinstance(step, BaseException):
             raise step
+        return step
+
+    async def complete(self, request: LLMRequest) -> LLMReply:
+        step = await self._next(request)
+        if isinstance(step, dict):
+            raise LLMBadResponse("The scripted model has a JSON answer where an action was due.")
         if isinstance(step, LLMReply):
             return step
         return LLMReply(actions=list(step))
+
+    async def complete_json(self, request: JSONRequest) -> dict[str, Any]:
+        step = await self._next(request)
+        if not isinstance(step, dict):
+            raise LLMBadResponse("The scripted model has an action where a JSON answer was due.")
+        return dict(step)
 
     async def check(self) -> None:
         return None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import LLMUnavailable
-from .base import LLMReply, LLMRequest
+from .base import JSONRequest, LLMReply, LLMRequest
 
 
 class UnavailableLLM:
@@ -13,6 +15,9 @@ class UnavailableLLM:
         self.reason = reason
 
     async def complete(self, request: LLMRequest) -> LLMReply:
+        raise LLMUnavailable(self.reason)
+
+    async def complete_json(self, request: JSONRequest) -> dict[str, Any]:
         raise LLMUnavailable(self.reason)
 
     async def check(self) -> None:

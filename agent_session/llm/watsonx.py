@@ -35,9 +35,9 @@ from urllib.parse import urlparse
 import httpx
 
 from ..errors import LLMBadResponse, LLMTimeout, LLMUnavailable, ServiceError
-from .base import ActionCall, LLMReply, LLMRequest
+from .base import ActionCall, JSONRequest, LLMReply, LLMRequest
 from .http_client import WatsonxHttpClient
-from .messages import compact, to_chat_messages
+from .messages import compact, json_object, to_chat_messages
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +214,27 @@ class WatsonxLLM:
         except Exception as exc:
             raise describe_failure(exc) from None
         return self._reply(response)
+
+    async def complete_json(self, request: JSONRequest) -> dict[str, Any]:
+        """JSON mode with the schema spelled out in the system message (the chat API's
+        `json_object` format is what every watsonx chat model accepts)."""
+        model = await self._ensure()
+        messages = [dict(m) for m in request.messages]
+        messages[0]["content"] += ("\n\nReply with one JSON object that fits this schema: "
+                                   + json.dumps(request.schema))
+        params = {"temperature": 0, "max_tokens": request.max_tokens,
+                  "response_format": {"type": "json_object"}}
+        try:
+            response = await model.achat(messages=messages, params=params)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            raise describe_failure(exc) from None
+        try:
+            text = response["choices"][0]["message"].get("content") or ""
+        except (KeyError, IndexError, TypeError, AttributeError):
+            raise LLMBadResponse("watsonx.ai answered without a message.") from None
+        return json_object(text, "watsonx.ai")
 
     def _tools(self, actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The chat API's `tools` for `actions`, rebuilt only when another list comes (the

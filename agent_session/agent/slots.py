@@ -1,0 +1,143 @@
+"""The `form` section of an agent file: the slots to fill, how to ask for each, and how the
+user's words for a slot become its stored value through the agent's own actions.
+
+```yaml
+form:
+  slots:
+    - name: pickup_location            # a field of result_schema
+      description: where the cab picks the user up
+      question: Where should the cab pick you up?
+      resolve:                         # tried in order; none: the value is the words as said
+        - when: '^(my )?(?P<address_type>home|office)$'   # optional regex on the words
+          action: get_user_address
+          arguments: {address_type: '{address_type}'}      # {said} and the regex's groups
+          value: address                                   # path into the observation
+          reject: I couldn't find your saved {address_type} address.
+  examples: [{message: ..., question: ..., known: {...}, extract: {...}}]
+```
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+CANCEL = "cancel"
+DEFAULT_INSTRUCTIONS = ("You read one message from a user and copy out, in the user's own words, "
+                        "each detail it gives for the fields below.")
+
+
+class ResolveRule(BaseModel):
+    action: str
+    when: str | None = Field(None, description="regex matched against all of the words")
+    arguments: dict[str, str] = Field(default_factory=lambda: {})
+    value: str = Field(min_length=1, description="dotted path into the observation")
+    reject: str = "I couldn't use “{said}”."
+
+    @field_validator("when")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            re.compile(value)
+        return value
+
+    def match(self, said: str) -> dict[str, str] | None:
+        """The placeholders for this rule (`said` and the regex's named groups), or None when
+        the rule does not apply to these words."""
+        if self.when is None:
+            return {"said": said}
+        found = re.fullmatch(self.when, said.strip(), re.IGNORECASE)
+        if found is None:
+            return None
+        groups = {k: v.lower() for k, v in found.groupdict().items() if v is not None}
+        return {"said": said, **groups}
+
+    def take(self, observation: dict[str, Any]) -> str | None:
+        """The value at `value`'s path, or None when the observation has none (or an error)."""
+        if "error" in observation:
+            return None
+        current: Any = observation
+        for part in self.value.split("."):
+            if isinstance(current, dict):
+                current = current.get(part)
+            elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+                current = current[int(part)]
+            else:
+                return None
+        if current is None or isinstance(current, dict | list) or str(current).strip() == "":
+            return None
+        return str(current)
+
+
+class Slot(BaseModel):
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    description: str = Field(min_length=1)
+    question: str = Field(min_length=1, max_length=500)
+    resolve: list[ResolveRule] = Field(default_factory=lambda: [])
+
+
+class Example(BaseModel):
+    """One worked extraction shown to the model (few-shot): what it is asked, what it answers."""
+
+    message: str
+    question: str | None = None
+    known: dict[str, str] = Field(default_factory=lambda: {})
+    extract: dict[str, str] = Field(default_factory=lambda: {})
+
+
+class FormSpec(BaseModel):
+    instructions: str = DEFAULT_INSTRUCTIONS
+    slots: list[Slot] = Field(min_length=1)
+    examples: list[Example] = Field(default_factory=lambda: [])
+    cancel_reply: str = "Okay, I've cancelled that."
+    cancel_words: list[str] = Field(default_factory=lambda: [
+        "cancel", "stop", "forget", "never mind", "nevermind", "start over", "restart",
+        "scratch that"])
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FormSpec:
+        names = [slot.name for slot in self.slots]
+        if len(set(names)) != len(names):
+            raise ValueError("form slots must have distinct names")
+        for example in self.examples:
+            unknown = set(example.extract) - set(names) - {"intent"}
+            if unknown:
+                raise ValueError(f"an example extracts unknown slots: {sorted(unknown)}")
+        return self
+
+    def slot(self, name: str) -> Slot | None:
+        return next((s for s in self.slots if s.name == name), None)
+
+    def extraction_schema(self) -> dict[str, Any]:
+        """What the model may answer: any of the slots as the user's words, and the cancel
+        intent; every key optional, so a message that gives one detail costs a few tokens."""
+        properties: dict[str, Any] = {s.name: {"type": "string"} for s in self.slots}
+        properties["intent"] = {"type": "string", "enum": [CANCEL]}
+        return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
+# Words that carry no detail of their own: a value is not grounded by these alone.
+FILLER = frozenset({"a", "an", "the", "my", "at", "in", "on", "to", "from", "for", "of", "by",
+                    "please", "around", "about", "is", "it"})
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text.lower())
+
+
+def ground(words: str, message: str) -> str | None:
+    """`words` with every word the user did not say dropped; None when nothing that carries a
+    detail is left (a small model fills gaps with guesses, and a guess must never be booked)."""
+    said = set(tokens(message))
+    kept = [w for w in words.split() if tokens(w) and all(t in said for t in tokens(w))]
+    if not any(t not in FILLER for w in kept for t in tokens(w)):
+        return None
+    return " ".join(kept)
+
+
+def mentions(message: str, phrases: list[str]) -> bool:
+    text = " ".join(tokens(message))
+    return any(re.search(rf"\b{re.escape(' '.join(tokens(p)))}\b", text) for p in phrases)

@@ -1,0 +1,61 @@
+"""Running one action for a strategy: under a deadline, its failures turned into observations,
+recorded as a `tool` event and reported as a `step` (what `/chat/stream` sends)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from ..errors import ServiceError
+from .actions import ActionContext, ActionRegistry
+from .strategy import StepCallback
+
+log = logging.getLogger(__name__)
+MAX_OBSERVATION_CHARS = 2000
+
+
+def clip(observation: dict[str, Any]) -> dict[str, Any]:
+    text = json.dumps(observation, default=str)
+    if len(text) <= MAX_OBSERVATION_CHARS:
+        return observation
+    return {"truncated": text[:MAX_OBSERVATION_CHARS]}
+
+
+def tool_event(name: str, arguments: dict[str, Any], observation: dict[str, Any]) -> dict:
+    return {"role": "tool", "name": name, "arguments": arguments,
+            "observation": observation, "content": json.dumps(observation, default=str)}
+
+
+class ActionSteps:
+    def __init__(self, registry: ActionRegistry, action_timeout: float) -> None:
+        self._registry = registry
+        self._timeout = action_timeout
+
+    async def run(self, name: str, arguments: dict[str, Any], ctx: ActionContext) -> dict:
+        """The action's observation; never raises for the action's own failure."""
+        action = self._registry.get(name)
+        assert action is not None and action.run is not None
+        try:
+            async with asyncio.timeout(self._timeout):
+                result = await action.run(arguments, ctx)
+        except TimeoutError:
+            return {"error": f"{name} took longer than {self._timeout:g} s; "
+                             "try again or ask the user."}
+        except ServiceError as exc:
+            return {"error": exc.detail}
+        except Exception:  # an action's bug must not end the conversation
+            log.exception("action %s failed", name)
+            return {"error": f"{name} failed unexpectedly; try another way or ask the user."}
+        return clip(result)
+
+    @staticmethod
+    async def record(events: list[dict[str, Any]], name: str, arguments: dict[str, Any],
+                     observation: dict[str, Any], on_step: StepCallback | None,
+                     llm_ms: float) -> None:
+        event = tool_event(name, arguments, observation)
+        events.append(event)
+        if on_step is not None:
+            await on_step({"action": name, "args": arguments, "observation": observation,
+                           "ms": round(llm_ms)})

@@ -1,0 +1,39 @@
+"""What `SessionManager` asks of an agent: play one turn on a session's history.
+
+Two strategies implement it, one module each: `loop.AgentLoop` (`react`: the model plans, calling
+actions until it asks or finishes) and `form.FormStrategy` (`form`: the model only extracts the
+user's words for the agent's slots, and a deterministic flow resolves them and decides what to
+ask). `AGENT_STRATEGY` picks one; `auto` is `form` on the embedded model, `react` elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from .actions import ActionContext
+
+StepCallback = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+@dataclass
+class TurnOutcome:
+    """`fallback` is a question too (status "201"): the agent's `fallback_question`, asked when
+    the strategy could not make progress; counted apart in `/metrics`."""
+
+    kind: Literal["question", "final", "fallback"]
+    question: str | None = None
+    result: dict[str, Any] | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    steps: int = 0
+
+
+class AgentStrategy(Protocol):
+    name: str
+
+    async def run(self, history: list[dict[str, Any]], user_message: dict[str, Any],
+                  ctx: ActionContext, on_step: StepCallback | None = None) -> TurnOutcome:
+        """Play one turn. `history` is not modified; the outcome's `events` are the new tool and
+        assistant messages, which the caller stores after `user_message`."""
+        ...

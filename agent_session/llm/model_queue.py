@@ -1,0 +1,76 @@
+"""The queue in front of the one embedded model: a call whose caller has gone stops, and a call
+that could not be served within its deadline is refused at once.
+
+llama.cpp runs one generation at a time on its worker thread. Without this, a call whose turn
+timed out ran on to its token limit and every later call queued behind it, each timing out in
+turn. Here each call carries a stop flag that its generation checks after every token (set when
+the awaiting coroutine is cancelled: a turn deadline, a client gone), a queued call whose caller
+is gone never starts, and a new call is refused (503, `Retry-After`) when the calls ahead of it,
+at the measured time per call, would use up its deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from ..errors import LLMBusy
+from ..worker import Worker
+
+T = TypeVar("T")
+SMOOTHING = 0.3  # weight of the newest call in the running estimate of seconds per call
+
+
+class Abandoned(Exception):
+    """The caller left before the call started."""
+
+
+class ModelQueue:
+    def __init__(self, worker: Worker, deadline: float) -> None:
+        self._worker = worker
+        self._deadline = deadline
+        self._pending = 0
+        self.seconds_per_call: float | None = None
+
+    @property
+    def pending(self) -> int:
+        """Calls queued or running."""
+        return self._pending
+
+    def expected_wait(self) -> float:
+        return self._pending * (self.seconds_per_call or 0.0)
+
+    async def run(self, fn: Callable[[threading.Event], T]) -> T:
+        """Run `fn(stop)` on the model's thread; `fn` must end soon after `stop` is set."""
+        per_call = self.seconds_per_call
+        if self._pending and per_call is not None:
+            wait = self.expected_wait()
+            if wait + per_call > self._deadline:
+                raise LLMBusy(
+                    f"The embedded model is busy: {self._pending} calls are ahead of this one "
+                    f"(about {math.ceil(wait)} s). Retry shortly.", retry_after=wait)
+        stop = threading.Event()
+        self._pending += 1
+        try:
+            return await self._worker.run(self._timed, fn, stop)
+        except asyncio.CancelledError:
+            stop.set()
+            raise
+        finally:
+            self._pending -= 1
+
+    def _timed(self, fn: Callable[[threading.Event], T], stop: threading.Event) -> T:
+        if stop.is_set():
+            raise Abandoned
+        started = time.perf_counter()
+        result = fn(stop)
+        if not stop.is_set():  # a stopped call's time says nothing about the next one
+            took = time.perf_counter() - started
+            previous = self.seconds_per_call
+            self.seconds_per_call = took if previous is None else \
+                previous + SMOOTHING * (took - previous)
+        return result
