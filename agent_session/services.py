@@ -65,6 +65,7 @@ class Services:
     metrics: Metrics
     limiter: RateLimiter | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    warm_up: asyncio.Task[None] | None = None  # the strategy's `prepare`, started at start-up
 
     async def close(self) -> None:
         for task in self.tasks:

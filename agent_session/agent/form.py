@@ -105,6 +105,19 @@ class FormStrategy:
             result_schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
         self._fallback = fallback_question or spec.slots[0].question
 
+    async def prepare(self) -> None:
+        """Load the model and have it evaluate the fixed prompt prefix once, so the first
+        user's turn does not pay for it (about 20 s on the embedded model, 2 cores)."""
+        started = time.perf_counter()
+        try:
+            await self._llm.check()
+            turn = {"role": "user", "content": _turn_text({}, None, "hello")}
+            await self._llm.complete_json(JSONRequest([*self._prefix, turn], self._schema))
+        except Exception as exc:  # a model that cannot serve says so on every turn and /ready
+            log.warning("form: warm-up failed: %s", getattr(exc, "detail", exc))
+            return
+        log.info("form: model warmed up in %.1f s", time.perf_counter() - started)
+
     async def run(self, history: list[dict[str, Any]], user_message: dict[str, Any],
                   ctx: ActionContext, on_step: StepCallback | None = None) -> TurnOutcome:
         await self._llm.check()  # loading the model is not part of the call's deadline

@@ -66,6 +66,9 @@ class AgentLoop:
         self._steps = ActionSteps(registry, limits.action_timeout)
         self._fallback = fallback_question
 
+    async def prepare(self) -> None:
+        """Nothing to warm: a remote model loads nothing, a local one loads on first use."""
+
     async def run(
         self,
         history: list[dict[str, Any]],

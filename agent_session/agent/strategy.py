@@ -32,6 +32,10 @@ class TurnOutcome:
 class AgentStrategy(Protocol):
     name: str
 
+    async def prepare(self) -> None:
+        """Started in the background at start-up (warm a model up); never raises."""
+        ...
+
     async def run(self, history: list[dict[str, Any]], user_message: dict[str, Any],
                   ctx: ActionContext, on_step: StepCallback | None = None) -> TurnOutcome:
         """Play one turn. `history` is not modified; the outcome's `events` are the new tool and

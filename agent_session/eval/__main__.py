@@ -47,6 +47,8 @@ async def run(args: argparse.Namespace, data: dict) -> float:
     else:
         app = create_app(settings)
         async with app.router.lifespan_context(app):
+            if app.state.services.warm_up is not None:  # time the turns, not the start-up
+                await app.state.services.warm_up
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://eval") as client:
                 await play_all(client)

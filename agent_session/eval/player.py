@@ -1,8 +1,9 @@
 """Plays scripted conversations against the service over HTTP and checks the results.
 
 The format is in `conversations/*.json` (`format`): the player sends `first`, answers each
-question (status "201") from the conversation's `replies` by the slot the question is about, and
-checks the final result (status "200") against `expect`.
+question (status "201") from the conversation's `replies` by the slot the question is about
+(or, at user turn N, with `at_turn["N"]` when the script has one: a correction, an off-topic
+answer), and checks the final result (status "200") against `expect`.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Outcome:
     result: dict[str, Any] | None = None
     problems: list[str] = field(default_factory=list)
     transcript: list[tuple[str, str]] = field(default_factory=list)
+    turn_seconds: list[float] = field(default_factory=list)
 
 
 def check(expect: dict[str, Any], result: dict[str, Any], start_day: date) -> list[str]:
@@ -78,7 +80,9 @@ async def play(client: httpx.AsyncClient, conversation: dict[str, Any], max_turn
         body = {"session_id": session_id, "query": query}
         if conversation.get("user_id"):
             body["user_id"] = conversation["user_id"]
+        sent = time.perf_counter()
         response = await client.post("/chat", json=body, headers=headers, timeout=600)
+        outcome.turn_seconds.append(time.perf_counter() - sent)
         if response.status_code != 200:
             outcome.problems.append(f"HTTP {response.status_code}: {response.text[:200]}")
             break
@@ -91,7 +95,8 @@ async def play(client: httpx.AsyncClient, conversation: dict[str, Any], max_turn
         question = reply["query"]
         outcome.transcript.append(("agent", question))
         replies = conversation.get("replies", {})
-        query = replies.get(slot_of(question)) or replies.get("other") or "yes"
+        scripted = conversation.get("at_turn", {}).get(str(outcome.turns + 1))
+        query = scripted or replies.get(slot_of(question)) or replies.get("other") or "yes"
     else:
         outcome.problems.append(f"no result within {max_turns} turns")
     outcome.seconds = time.perf_counter() - started

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import math
+import statistics
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -22,7 +24,10 @@ from ..errors import LLMBusy
 from ..worker import Worker
 
 T = TypeVar("T")
-SMOOTHING = 0.3  # weight of the newest call in the running estimate of seconds per call
+# Seconds per call: the median of the last few calls, once there are a few (robust to the one
+# slow call that first evaluates a long fixed prompt prefix).
+RECENT_CALLS = 8
+MIN_CALLS = 3
 
 
 class Abandoned(Exception):
@@ -34,12 +39,18 @@ class ModelQueue:
         self._worker = worker
         self._deadline = deadline
         self._pending = 0
-        self.seconds_per_call: float | None = None
+        self._recent: deque[float] = deque(maxlen=RECENT_CALLS)
 
     @property
     def pending(self) -> int:
         """Calls queued or running."""
         return self._pending
+
+    @property
+    def seconds_per_call(self) -> float | None:
+        """None until enough calls have been measured to refuse anything."""
+        recent = list(self._recent)
+        return statistics.median(recent) if len(recent) >= MIN_CALLS else None
 
     def expected_wait(self) -> float:
         return self._pending * (self.seconds_per_call or 0.0)
@@ -69,8 +80,5 @@ class ModelQueue:
         started = time.perf_counter()
         result = fn(stop)
         if not stop.is_set():  # a stopped call's time says nothing about the next one
-            took = time.perf_counter() - started
-            previous = self.seconds_per_call
-            self.seconds_per_call = took if previous is None else \
-                previous + SMOOTHING * (took - previous)
+            self._recent.append(time.perf_counter() - started)
         return result
