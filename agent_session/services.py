@@ -105,7 +105,7 @@ def build_agent(settings: Settings, llm: LLMClient, definition: AgentDefinition,
     if strategy_name(settings.agent_strategy, llm, definition) == "form":
         assert definition.form is not None
         return FormStrategy(llm, registry, definition.form, definition.result_schema, limits,
-                            metrics, definition.fallback_question)
+                            metrics, definition.fallback_question, warm_up=llm.name == "local")
     return AgentLoop(llm, registry, limits, SystemPrompt(definition, registry, tz), metrics,
                      definition.fallback_question)
 

@@ -3,17 +3,20 @@ bundled model answering through llama.cpp with a grammar-constrained action."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import time
 from pathlib import Path
 
 import pytest
 
 from agent_session.agent.actions import ActionContext
 from agent_session.errors import LLMUnavailable
-from agent_session.llm.base import LLMRequest
+from agent_session.llm.base import JSONRequest, LLMRequest
 from agent_session.llm.local import LocalLLM, parse_tool_calls
 from agent_session.llm.model_files import MODEL_SHA256, ModelFileError, assemble, part_files
 from agent_session.main import create_app
+from agent_session.services import Overrides
 
 from .conftest import make_settings, running
 
@@ -112,3 +115,84 @@ async def test_unloadable_model_file_is_reported(tmp_path):
     with pytest.raises(LLMUnavailable, match="could not be loaded"):
         await llm.check()
     await llm.close()
+
+
+# -- the real model behind its queue: abandoned calls stop, overload is refused --------------
+
+LONG = JSONRequest(
+    [{"role": "system", "content": "You write long stories."},
+     {"role": "user", "content": "Write a very long story about a cab driver in Bengaluru."}],
+    {"type": "object", "properties": {"story": {"type": "string"}}, "required": ["story"]},
+    max_tokens=400)
+ALL_IN_ONE = "I need a cab from MG Road to Koramangala tomorrow at 9am, sedan please"
+
+
+async def test_an_abandoned_generation_stops_within_a_token_or_two(local_llm):
+    await local_llm.check()
+    before = local_llm.stats["completion_tokens"]
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(1.0):  # 400 tokens would take about 40 s
+            await local_llm.complete_json(LONG)
+    started = time.perf_counter()
+    short = JSONRequest([{"role": "user", "content": "Say hi as JSON."}],
+                        {"type": "object", "properties": {"hi": {"type": "string"}}},
+                        max_tokens=8)
+    await local_llm.complete_json(short)
+    assert time.perf_counter() - started < 10  # not queued behind the abandoned 40 s
+    assert local_llm.stats["completion_tokens"] - before < 30
+
+
+async def test_a_turn_past_its_deadline_then_a_normal_turn_that_books(local_llm):
+    """A turn whose model call passes LLM_TIMEOUT_SECONDS answers 504 and changes nothing; the
+    generation stops, so the next turn (another app on the same model) starts at once."""
+    short = create_app(make_settings(llm_timeout_seconds=0.5), Overrides(llm=local_llm))
+    async with running(short) as client:
+        assert short.state.services.agent.name == "form"
+        await short.state.services.warm_up
+        response = await client.post("/chat", json={"query": ALL_IN_ONE, "session_id": "d1"})
+        assert response.status_code == 504
+        assert (await client.get("/session/d1")).status_code == 404
+    normal = create_app(make_settings(), Overrides(llm=local_llm))
+    async with running(normal) as client:
+        started = time.perf_counter()
+        response = await client.post("/chat", json={"query": ALL_IN_ONE, "user_id": "12345"})
+        took = time.perf_counter() - started
+    body = response.json()
+    assert body["status_code"] == "200", body
+    assert body["final_response"]["pickup_location"].startswith("MG Road")
+    assert body["final_response"]["time"] == "09:00"
+    assert took < 30, took
+
+
+async def test_concurrent_sessions_on_the_one_model_are_booked_or_refused_fast(tmp_path):
+    """More turns than the model can serve within their deadline: the ones it can serve book,
+    the rest get 503 with Retry-After at once, none waits into a 504."""
+    from agent_session.config import Settings
+
+    llm = LocalLLM(None, Settings(_env_file=None).model_cache_dir, timeout=8)
+    app = create_app(make_settings(llm_timeout_seconds=8), Overrides(llm=llm))
+    try:
+        async with running(app) as client:
+            await app.state.services.warm_up
+            first = await client.post("/chat", json={"query": ALL_IN_ONE, "user_id": "12345"})
+            assert first.json()["status_code"] == "200"  # measured: seconds per call
+
+            async def session(i: int) -> tuple[int, float, dict, dict]:
+                started = time.perf_counter()
+                response = await client.post("/chat", json={
+                    "query": ALL_IN_ONE, "user_id": "12345", "session_id": f"c{i}"})
+                return (response.status_code, time.perf_counter() - started,
+                        dict(response.headers), response.json())
+
+            results = await asyncio.gather(*(session(i) for i in range(6)))
+    finally:
+        await llm.close()
+    statuses = sorted(status for status, *_ in results)
+    assert set(statuses) <= {200, 503}, results
+    assert statuses.count(200) >= 1 and statuses.count(503) >= 1, results
+    for status, took, headers, body in results:
+        if status == 200:
+            assert body["status_code"] == "200"
+        else:
+            assert took < 1.5 and int(headers["retry-after"]) >= 1
+            assert "busy" in body["detail"]

@@ -92,7 +92,8 @@ class FormStrategy:
 
     def __init__(self, llm: LLMClient, registry: ActionRegistry, spec: FormSpec,
                  result_schema: dict[str, Any], limits: LoopLimits,
-                 metrics: Metrics | None = None, fallback_question: str | None = None) -> None:
+                 metrics: Metrics | None = None, fallback_question: str | None = None,
+                 warm_up: bool = False) -> None:
         self._llm = llm
         self._llm_seconds = metrics.llm_seconds.labels(llm.name) if metrics else None
         self._registry = registry
@@ -104,10 +105,14 @@ class FormStrategy:
         self._result = jsonschema.Draft202012Validator(
             result_schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
         self._fallback = fallback_question or spec.slots[0].question
+        self._warm_up = warm_up
 
     async def prepare(self) -> None:
         """Load the model and have it evaluate the fixed prompt prefix once, so the first
-        user's turn does not pay for it (about 20 s on the embedded model, 2 cores)."""
+        user's turn does not pay for it (about 20 s on the embedded model, 2 cores). Only for a
+        model that keeps its evaluated prompt: a remote one would bill a call for nothing."""
+        if not self._warm_up:
+            return
         started = time.perf_counter()
         try:
             await self._llm.check()

@@ -121,7 +121,7 @@ class FormSpec(BaseModel):
 # Words that carry no detail of their own: a value is not grounded by these alone.
 FILLER = frozenset({"a", "an", "the", "my", "at", "in", "on", "to", "from", "for", "of", "by",
                     "please", "around", "about", "is", "it"})
-_TOKEN = re.compile(r"[a-z0-9]+")
+_TOKEN = re.compile(r"[a-z]+|[0-9]+")  # "9am" and "9 am" are the same words
 
 
 def tokens(text: str) -> list[str]:

@@ -39,7 +39,12 @@ CALL_FORMAT = (
     "\n\nCall an action by replying with a JSON object within <tool_call></tool_call> tags:\n"
     '<tool_call>\n{"name": <action-name>, "arguments": <args-json-object>}\n</tool_call>'
 )
+PREFILL_CHUNK = 64  # prompt tokens between two checks of a call's stop flag (about 1 s)
 _TOOL_CALL = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.DOTALL)
+
+
+class Stopped(Exception):
+    """The call's caller left while its prompt was being read."""
 
 
 class LocalLLM:
@@ -209,11 +214,37 @@ class LocalLLM:
                   stop: threading.Event) -> str:
         from llama_cpp import StoppingCriteriaList
 
+        tokens = llama.tokenize(prompt.encode(), special=True)
+        self._prefill(llama, tokens, stop)
         response = llama.create_completion(
-            prompt, temperature=0.0, max_tokens=max_tokens, grammar=grammar,
+            tokens, temperature=0.0, max_tokens=max_tokens, grammar=grammar,
             stopping_criteria=StoppingCriteriaList([lambda _ids, _logits: stop.is_set()]))
         self._count(response)
         return response["choices"][0].get("text") or ""
+
+    @staticmethod
+    def _prefill(llama: Any, tokens: list[int], stop: threading.Event) -> None:
+        """Evaluate the prompt but its last token in chunks, checking `stop` between them, so
+        an abandoned call also stops while reading a long prompt (a cold react prompt takes
+        20 s); `create_completion` then finds it evaluated and goes on from there. Reuses what
+        llama.cpp holds, or the longest cached state, as `create_completion` itself would."""
+        held = list(llama.eval_tokens)
+        common = llama.longest_token_prefix(held, tokens)
+        if llama.cache is not None:
+            try:
+                cached = llama.cache[tokens]
+            except KeyError:
+                cached = None
+            if cached is not None and llama.longest_token_prefix(
+                    cached.input_ids.tolist(), tokens) > common:
+                llama.load_state(cached)
+                common = llama.longest_token_prefix(list(llama.eval_tokens), tokens)
+        # Llama.eval appends at `n_tokens` and drops whatever the context held beyond it.
+        llama.n_tokens = min(common, len(tokens) - 1)
+        for start in range(llama.n_tokens, len(tokens) - 1, PREFILL_CHUNK):
+            if stop.is_set():
+                raise Stopped
+            llama.eval(tokens[start:min(start + PREFILL_CHUNK, len(tokens) - 1)])
 
 
 def parse_tool_calls(text: str) -> list[ActionCall]:

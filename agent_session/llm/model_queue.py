@@ -24,10 +24,9 @@ from ..errors import LLMBusy
 from ..worker import Worker
 
 T = TypeVar("T")
-# Seconds per call: the median of the last few calls, once there are a few (robust to the one
-# slow call that first evaluates a long fixed prompt prefix).
+# Seconds per call: the median of the last few calls. The first call is left out: it reads the
+# long fixed prompt prefix cold (20 s where later calls take 2), which says nothing about the rest.
 RECENT_CALLS = 8
-MIN_CALLS = 3
 
 
 class Abandoned(Exception):
@@ -40,6 +39,7 @@ class ModelQueue:
         self._deadline = deadline
         self._pending = 0
         self._recent: deque[float] = deque(maxlen=RECENT_CALLS)
+        self._first_done = False
 
     @property
     def pending(self) -> int:
@@ -48,9 +48,9 @@ class ModelQueue:
 
     @property
     def seconds_per_call(self) -> float | None:
-        """None until enough calls have been measured to refuse anything."""
+        """None until a call has been measured: nothing is refused before that."""
         recent = list(self._recent)
-        return statistics.median(recent) if len(recent) >= MIN_CALLS else None
+        return statistics.median(recent) if recent else None
 
     def expected_wait(self) -> float:
         return self._pending * (self.seconds_per_call or 0.0)
@@ -79,6 +79,9 @@ class ModelQueue:
             raise Abandoned
         started = time.perf_counter()
         result = fn(stop)
-        if not stop.is_set():  # a stopped call's time says nothing about the next one
+        if stop.is_set():  # a stopped call's time says nothing about the next one
+            return result
+        if self._first_done:
             self._recent.append(time.perf_counter() - started)
+        self._first_done = True
         return result

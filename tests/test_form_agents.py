@@ -1,0 +1,100 @@
+"""The form format is generic: a second agent (doctor's appointments) from a test directory,
+with an action of its own loaded by import path; and the choice of strategy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent_session.agent.custom_actions import AgentFileError
+from agent_session.config import Settings
+from agent_session.llm.base import LLMReply
+from agent_session.llm.scripted import ScriptedLLM, call
+from agent_session.main import create_app
+from agent_session.services import Overrides, build_services, strategy_name
+
+from .conftest import make_settings, running
+
+DOCTOR = Path(__file__).parent / "agents" / "doctor.yaml"
+
+
+async def test_a_second_form_agent_books_with_its_own_action(harness_factory):
+    async with harness_factory(agent_file=str(DOCTOR), agent_strategy="form") as h:
+        h.llm.extend([{"doctor": "podiatrist", "day": "tomorrow"}])
+        first = (await h.chat("a podiatrist tomorrow", session_id="d1")).json()
+        assert first["query"] == "We have no podiatrist here. Which kind of doctor do you need?"
+        h.llm.extend([{"doctor": "a dentist"}])
+        second = (await h.chat("a dentist then", session_id="d1")).json()
+        assert second["query"] == "What is the reason for the visit?"
+        h.llm.extend([{"reason": "toothache"}])
+        done = (await h.chat("a toothache", session_id="d1")).json()
+        assert done["status_code"] == "200"
+        assert done["final_response"] == {"doctor": "Dr. Rao", "day": "2026-11-26",
+                                          "reason": "toothache"}
+        tools = [m["name"] for m in (await h.client.get("/session/d1")).json()["messages"]
+                 if m["role"] == "tool"]
+        assert tools == ["find_doctor", "get_booking_date", "find_doctor"]
+        # The agent's own examples and fields make its prompt.
+        system = h.llm.requests[0].messages[0]["content"]
+        assert "- doctor: the kind of doctor the user wants to see" in system
+        assert h.llm.requests[0].messages[1]["content"].endswith(
+            "Message: I'd like to see a dentist on Monday")
+
+
+async def test_the_custom_action_works_in_the_react_loop_too(harness_factory):
+    async with harness_factory(agent_file=str(DOCTOR), agent_strategy="react") as h:
+        h.llm.extend([[call("find_doctor", specialty="cardiologist")],
+                      [call("prompt_user", question="Which day?")]])
+        body = (await h.chat("I need a cardiologist")).json()
+        assert body["query"] == "Which day?"
+        observation = h.llm.requests[1].messages[-1]["observation"]
+        assert observation == {"doctor": {"name": "Dr. Mehta", "specialty": "cardiologist"}}
+
+
+def test_a_missing_function_stops_start_up_with_a_clear_error(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(DOCTOR.read_text().replace("doctor_actions:find_doctor",
+                                                 "doctor_actions:no_such_function"))
+    with pytest.raises(AgentFileError, match="has no function 'no_such_function'"):
+        build_services(make_settings(agent_file=str(broken)), Overrides(llm=ScriptedLLM()))
+    broken.write_text(DOCTOR.read_text().replace("tests.agents.doctor_actions",
+                                                 "tests.agents.missing_module"))
+    with pytest.raises(AgentFileError, match="cannot be imported"):
+        build_services(make_settings(agent_file=str(broken)), Overrides(llm=ScriptedLLM()))
+
+
+def test_a_slot_must_be_a_result_field_resolved_by_the_agents_actions(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(DOCTOR.read_text().replace("action: find_doctor", "action: search_places"))
+    with pytest.raises(ValueError, match="search_places"):
+        build_services(make_settings(agent_file=str(bad)), Overrides(llm=ScriptedLLM()))
+
+
+class Named(ScriptedLLM):
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+
+def test_auto_is_form_on_the_embedded_model_and_react_elsewhere(tmp_path):
+    definition = build_services(make_settings(), Overrides(llm=ScriptedLLM())).definition
+    assert strategy_name("auto", Named("local"), definition) == "form"
+    assert strategy_name("auto", Named("watsonx"), definition) == "react"
+    assert strategy_name("react", Named("local"), definition) == "react"
+    assert strategy_name("form", Named("watsonx"), definition) == "form"
+    no_form = definition.model_copy(update={"form": None})
+    assert strategy_name("auto", Named("local"), no_form) == "react"
+    with pytest.raises(AgentFileError, match="needs a `form` section"):
+        strategy_name("form", Named("local"), no_form)
+    assert Settings(_env_file=None).agent_strategy == "auto"
+
+
+async def test_auto_keeps_the_action_loop_on_a_remote_model():
+    llm = Named("watsonx")
+    llm.extend([LLMReply(actions=[call("prompt_user", question="Where from?")])])
+    app = create_app(make_settings(), Overrides(llm=llm))
+    async with running(app) as client:
+        assert app.state.services.agent.name == "react"
+        body = (await client.post("/chat", json={"query": "cab"})).json()
+        assert body["query"] == "Where from?"
