@@ -7,10 +7,14 @@ calls complete bookings).
 
 One `Llama` instance, loaded lazily once, runs on one dedicated worker thread, so calls queue
 instead of racing and the event loop never blocks; `ModelQueue` stops a call whose caller left
-and refuses one that could not be served in time. A RAM state cache keyed by token prefixes lets
-a session's next step reuse its already-evaluated prompt (system prompt, earlier steps), and a
-JSON request (the form strategy) reuses its fixed prefix (instructions and examples) from the
-context llama.cpp already holds.
+and refuses one that could not be served in time. A call reuses whatever prefix of its prompt
+llama.cpp's context already holds: a react turn's next step its earlier steps, a form turn the
+fixed prefix (instructions and examples) that every form prompt starts with.
+
+llama-cpp-python's RAM state cache (which would also restore another session's prefix) is off:
+it bounds only the llama.cpp state it keeps, not the logits array copied into every entry
+(311 MB for this model's vocabulary), so the process grew by 0.3 GB per model call and was
+killed for memory after about 80 react calls. `state_cache_bytes` turns it on.
 
 No policy lives here: which question to ask or when to finish is the strategy's business.
 """
@@ -52,7 +56,7 @@ class LocalLLM:
 
     def __init__(self, model_path: Path | None, cache_dir: Path, n_ctx: int = 4096,
                  threads: int | None = None, max_tokens: int = 200,
-                 state_cache_bytes: int = 1 << 30, max_actions: int = 2,
+                 state_cache_bytes: int = 0, max_actions: int = 2,
                  timeout: float = 30.0) -> None:
         self._model_path = model_path
         self._cache_dir = cache_dir
@@ -93,7 +97,8 @@ class LocalLLM:
                 started = time.perf_counter()
                 llama = Llama(model_path=str(path), n_ctx=self._n_ctx, n_threads=self._threads,
                               n_threads_batch=self._threads, verbose=False)
-                llama.set_cache(LlamaRAMCache(capacity_bytes=self._state_cache_bytes))
+                if self._state_cache_bytes:  # off by default: see the module's docstring
+                    llama.set_cache(LlamaRAMCache(capacity_bytes=self._state_cache_bytes))
                 log.info("embedded model %s ready: loaded in %.1f s", Path(path).name,
                          time.perf_counter() - started)
             except ModelFileError as exc:
