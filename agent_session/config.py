@@ -31,7 +31,14 @@ class Settings(BaseSettings):
     wx_max_retries: int = Field(2, ge=0, le=10)
     wx_max_connections: int = Field(100, ge=1)
 
-    llm_backend: Literal["auto", "watsonx", "local", "echo", "none"] = "auto"
+    # An OpenAI-compatible server (vLLM, Ollama, llama.cpp's server)
+    openai_base_url: str | None = None
+    openai_api_key: SecretStr | None = None
+    openai_model: str | None = None
+    openai_verify: str = "true"
+    openai_max_retries: int = Field(2, ge=0, le=10)
+
+    llm_backend: Literal["auto", "watsonx", "openai", "local", "echo", "none"] = "auto"
     llm_timeout_seconds: float = Field(30.0, gt=0)
     local_model_path: Path | None = None
     model_cache_dir: Path = Path("~/.cache/agent-session").expanduser()
@@ -99,6 +106,7 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Every secret value configured, so log filters can mask them."""
-        values = [self.wx_api_key, self.stt_api_key, self.tts_api_key, self.google_maps_api_key]
+        values = [self.wx_api_key, self.stt_api_key, self.tts_api_key, self.google_maps_api_key,
+                  self.openai_api_key]
         found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
         return found + [key for key in self.api_keys if key]

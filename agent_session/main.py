@@ -38,8 +38,9 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
         services = build_services(settings, overrides)
         interval = max(0.05, min(60.0, settings.session_ttl_seconds / 4))
         services.tasks.append(asyncio.create_task(services.manager.sweep_forever(interval)))
-        services.warm_up = asyncio.create_task(services.agent.prepare())
-        services.tasks.append(services.warm_up)
+        if services.agent.needs_warm_up:
+            services.warm_up = asyncio.create_task(services.agent.prepare())
+            services.tasks.append(services.warm_up)
         app.state.services = services
         log.info("service started: llm=%s strategy=%s store=%s places=%s", services.llm.name,
                  services.agent.name,

@@ -2,7 +2,8 @@
 the same run:
 
 1. concurrency efficiency: 64 concurrent clients, each request a new session's first turn,
-   against a fake watsonx (HTTPS, real SDK path) answering in 500 ms, on every session store;
+   against a fake watsonx (HTTPS, real SDK path) answering in 500 ms, on every session store,
+   and against a fake OpenAI-compatible server (HTTPS, the `openai` SDK) on the memory store;
    divided by the same load on a bare async route that only sleeps the turn's ideal time (1 LLM
    call x 0.5 s). Two figures: 4 rounds from a standing start (all 64 arrive at once, so the
    first burst weighs a lot) and 12 rounds (sustained load).
@@ -123,23 +124,33 @@ async def efficiency(url: str, tag: str, clients: int, rounds: int,
 async def concurrency(args, stores: dict[str, str]) -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-"))
     cert, key = make_certificate(folder)
-    wx_port = free_port()
-    fake = subprocess.Popen([sys.executable, "-m", "tests.fakes.watsonx", "--port", str(wx_port),
-                             "--cert", str(cert), "--key", str(key), "--delay", "0.5"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wx_port, oa_port = free_port(), free_port()
+    fakes = [subprocess.Popen([sys.executable, "-m", module, "--port", str(port), "--cert",
+                               str(cert), "--key", str(key), "--delay", "0.5"],
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for module, port in [("tests.fakes.watsonx", wx_port),
+                                  ("tests.fakes.openai_server", oa_port)]]
     time.sleep(2)
     wx_url = f"https://127.0.0.1:{wx_port}"
+    backends = {"watsonx": {"LLM_BACKEND": "watsonx", "WX_API_KEY": "bench-key",
+                            "WX_URL": wx_url, "WX_PROJECT_ID": "proj-1",
+                            "WX_AUTH_URL": f"{wx_url}/identity/token", "WX_VERIFY": str(cert)},
+                "openai": {"LLM_BACKEND": "openai", "OPENAI_API_KEY": "bench-key",
+                           "OPENAI_BASE_URL": f"https://127.0.0.1:{oa_port}/v1",
+                           "OPENAI_MODEL": "test-model", "OPENAI_VERIFY": str(cert)}}
+    # Every store on watsonx; the openai backend on the memory store (the client is the same
+    # kind of code path: what differs is the SDK).
+    runs = [("watsonx", name, store) for name, store in stores.items()]
+    runs.append(("openai", "memory", stores["memory"]))
     print(f"1. concurrency: {args.clients} clients, each request a new session's first turn, "
           "LLM 500 ms per call; turns/s over the bare route's (goal >= 0.9)")
-    print(f"   {'store':8s} {'turns/s':>8s} {'bare/s':>8s} {'efficiency':>10s}   "
+    print(f"   {'backend':8s} {'store':8s} {'turns/s':>8s} {'bare/s':>8s} {'efficiency':>10s}   "
           f"{'sustained':>9s} (first: {args.rounds} rounds from a standing start, median of "
           f"{args.repeats}; sustained: {args.sustained_rounds} rounds, median of 3)")
     try:
-        for name, store in stores.items():
+        for backend, name, store in runs:
             port = free_port()
-            env = service_env(port, SESSION_STORE=store, LLM_BACKEND="watsonx",
-                              WX_API_KEY="bench-key", WX_URL=wx_url, WX_PROJECT_ID="proj-1",
-                              WX_AUTH_URL=f"{wx_url}/identity/token", WX_VERIFY=str(cert))
+            env = service_env(port, SESSION_STORE=store, **backends[backend])
             server = start(["bench/serve_app.py"], env, port)
             url = f"http://127.0.0.1:{port}"
             try:
@@ -149,13 +160,14 @@ async def concurrency(args, stores: dict[str, str]) -> None:
                 burst = await efficiency(url, name, args.clients, args.rounds, args.repeats)
                 sustained = await efficiency(url, f"{name}-s", args.clients,
                                              args.sustained_rounds, 3)
-                print(f"   {name:8s} {burst[0]:8.1f} {burst[1]:8.1f} {burst[0] / burst[1]:10.3f}"
-                      f"   {sustained[0] / sustained[1]:9.3f}")
+                print(f"   {backend:8s} {name:8s} {burst[0]:8.1f} {burst[1]:8.1f} "
+                      f"{burst[0] / burst[1]:10.3f}   {sustained[0] / sustained[1]:9.3f}")
             finally:
                 server.terminate()
                 server.wait()
     finally:
-        fake.terminate()
+        for fake in fakes:
+            fake.terminate()
 
 
 async def overhead_and_growth(args) -> None:

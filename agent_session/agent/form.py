@@ -105,23 +105,26 @@ class FormStrategy:
         self._result = jsonschema.Draft202012Validator(
             result_schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
         self._fallback = fallback_question or spec.slots[0].question
-        self._warm_up = warm_up
+        self.needs_warm_up = warm_up
 
     async def prepare(self) -> None:
         """Load the model and have it evaluate the fixed prompt prefix once, so the first
         user's turn does not pay for it (about 20 s on the embedded model, 2 cores). Only for a
         model that keeps its evaluated prompt: a remote one would bill a call for nothing."""
-        if not self._warm_up:
+        if not self.needs_warm_up:
             return
-        started = time.perf_counter()
         try:
             await self._llm.check()
+            started = time.perf_counter()
             turn = {"role": "user", "content": _turn_text({}, None, "hello")}
             await self._llm.complete_json(JSONRequest([*self._prefix, turn], self._schema))
         except Exception as exc:  # a model that cannot serve says so on every turn and /ready
             log.warning("form: warm-up failed: %s", getattr(exc, "detail", exc))
             return
-        log.info("form: model warmed up in %.1f s", time.perf_counter() - started)
+        took = time.perf_counter() - started
+        if self._llm_seconds is not None:  # every generation the service makes is counted
+            self._llm_seconds.observe(took)
+        log.info("form: the model has read its fixed prompt in %.1f s; ready", took)
 
     async def run(self, history: list[dict[str, Any]], user_message: dict[str, Any],
                   ctx: ActionContext, on_step: StepCallback | None = None) -> TurnOutcome:

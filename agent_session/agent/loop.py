@@ -48,6 +48,7 @@ class _Refused(Exception):
 
 class AgentLoop:
     name = "react"
+    needs_warm_up = False
 
     def __init__(
         self,

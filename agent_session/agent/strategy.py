@@ -31,6 +31,7 @@ class TurnOutcome:
 
 class AgentStrategy(Protocol):
     name: str
+    needs_warm_up: bool  # whether `prepare` does anything (then `/ready` waits for it)
 
     async def prepare(self) -> None:
         """Started in the background at start-up (warm a model up); never raises."""

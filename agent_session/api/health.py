@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from ..errors import ServiceError
+from ..errors import LLMUnavailable, ServiceError
 from ..schemas import Health
 from ..services import Services
 from .deps import get_services, require_api_key
@@ -43,9 +43,15 @@ async def metrics(services: Services = Depends(get_services)) -> PlainTextRespon
 
 @router.get("/ready", dependencies=[Depends(require_api_key)])
 async def ready(services: Services = Depends(get_services)) -> JSONResponse:
+    async def warmed_up() -> None:
+        if services.warm_up is not None and not services.warm_up.done():
+            raise LLMUnavailable("starting: the embedded model is reading its prompt (about "
+                                 "25 s after start-up)")
+
     results = dict(await asyncio.gather(
         _check("session_store", services.store.ping),
         _check("llm", services.llm.check),
+        _check("agent", warmed_up),
         _check("places", services.places.check),
         _check("stt", services.speech.stt.check),
         _check("tts", services.speech.tts.check),

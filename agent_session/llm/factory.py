@@ -12,7 +12,8 @@ def build_llm_client(settings: Settings) -> LLMClient:
     the reason, so the service stays up and `/ready` says what is wrong."""
     backend = settings.llm_backend
     if backend == "auto":
-        backend = "watsonx" if settings.wx_api_key is not None else "local"
+        backend = ("watsonx" if settings.wx_api_key is not None
+                   else "openai" if settings.openai_base_url else "local")
     if backend == "echo":
         from .echo import EchoLLM
 
@@ -31,6 +32,17 @@ def build_llm_client(settings: Settings) -> LLMClient:
             verify=settings.wx_verify, tool_mode=settings.wx_tool_mode,
             max_retries=settings.wx_max_retries, max_connections=settings.wx_max_connections,
             timeout=settings.llm_timeout_seconds)
+    if backend == "openai":
+        if not settings.openai_base_url or not settings.openai_model:
+            return UnavailableLLM("LLM_BACKEND=openai needs OPENAI_BASE_URL and OPENAI_MODEL.")
+        from .openai_chat import OpenAILLM
+
+        key = settings.openai_api_key
+        return OpenAILLM(base_url=settings.openai_base_url, model=settings.openai_model,
+                         api_key=key.get_secret_value() if key is not None else None,
+                         verify=settings.openai_verify,
+                         max_retries=settings.openai_max_retries,
+                         timeout=settings.llm_timeout_seconds)
     if backend == "local":
         from .local import LocalLLM
 
