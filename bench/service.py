@@ -142,6 +142,7 @@ async def concurrency(args, stores: dict[str, str]) -> None:
     # kind of code path: what differs is the SDK).
     runs = [("watsonx", name, store) for name, store in stores.items()]
     runs.append(("openai", "memory", stores["memory"]))
+    runs = [run for run in runs if run[0] in args.backends]
     print(f"1. concurrency: {args.clients} clients, each request a new session's first turn, "
           "LLM 500 ms per call; turns/s over the bare route's (goal >= 0.9)")
     print(f"   {'backend':8s} {'store':8s} {'turns/s':>8s} {'bare/s':>8s} {'efficiency':>10s}   "
@@ -212,7 +213,8 @@ async def overhead_and_growth(args) -> None:
 
 async def main(args) -> None:
     try:
-        await overhead_and_growth(args)
+        if not args.only_concurrency:
+            await overhead_and_growth(args)
         with redis_server() as redis_url:
             folder = tempfile.mkdtemp(prefix="bench-db-")
             await concurrency(args, {"memory": "memory", "sqlite": f"sqlite:///{folder}/s.db",
@@ -228,4 +230,7 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--sustained-rounds", type=int, default=12)
+    parser.add_argument("--backends", nargs="*", default=["watsonx", "openai"],
+                        help="LLM backends for benchmark 1")
+    parser.add_argument("--only-concurrency", action="store_true", help="benchmark 1 alone")
     asyncio.run(main(parser.parse_args()))
