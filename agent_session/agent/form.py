@@ -10,7 +10,6 @@ stored question event, so it needs no storage of its own and a failed turn chang
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -20,14 +19,13 @@ from typing import Any
 
 import jsonschema
 
-from ..errors import LLMTimeout
 from ..llm.base import JSONRequest, LLMClient
 from ..llm.messages import current_task
 from ..metrics import Metrics
 from .actions import ActionArgumentsError, ActionContext, ActionRegistry
 from .loop import LoopLimits
 from .slots import CANCEL, FormSpec, Slot, ground, mentions
-from .steps import ActionSteps
+from .steps import ActionSteps, model_call
 from .strategy import StepCallback, TurnOutcome
 
 log = logging.getLogger(__name__)
@@ -181,18 +179,8 @@ class FormStrategy:
                        ctx: ActionContext) -> tuple[dict[str, Any], float]:
         turn = {"role": "user", "content": _turn_text(state.said, state.last_question, message)}
         request = JSONRequest([*self._prefix, turn], self._schema, ctx.session_id)
-        started = time.perf_counter()
-        try:
-            async with asyncio.timeout(self._limits.llm_timeout):
-                raw = await self._llm.complete_json(request)
-        except TimeoutError:
-            raise LLMTimeout(
-                f"The language model did not answer within {self._limits.llm_timeout:g} s; "
-                "try again in a moment.") from None
-        llm_ms = (time.perf_counter() - started) * 1000
-        if self._llm_seconds is not None:
-            self._llm_seconds.observe(llm_ms / 1000)
-        return raw, llm_ms
+        return await model_call(self._llm.complete_json(request), self._limits.llm_timeout,
+                                self._llm_seconds)
 
     def _grounded(self, raw: dict[str, Any], message: str,
                   asking: str | None) -> tuple[dict[str, str], bool]:

@@ -10,19 +10,16 @@ only for LLM failures.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import LLMTimeout
 from ..llm.base import ActionCall, LLMClient, LLMRequest
 from ..metrics import Metrics
 from .actions import ActionArgumentsError, ActionContext, ActionRegistry, parse_arguments
-from .steps import ActionSteps, tool_event
+from .steps import ActionSteps, model_call, tool_event
 from .strategy import StepCallback, TurnOutcome
 
 log = logging.getLogger(__name__)
@@ -89,18 +86,8 @@ class AgentLoop:
         specs = self._registry.specs()
         for step in range(1, self._limits.max_iterations + 1):
             request = LLMRequest(prompt, [*history, user_message, *events], specs, ctx.session_id)
-            started = time.perf_counter()
-            try:
-                async with asyncio.timeout(self._limits.llm_timeout):
-                    reply = await self._llm.complete(request)
-            except TimeoutError:
-                raise LLMTimeout(
-                    f"The language model did not answer within {self._limits.llm_timeout:g} s; "
-                    "try again in a moment."
-                ) from None
-            llm_ms = (time.perf_counter() - started) * 1000
-            if self._llm_seconds is not None:
-                self._llm_seconds.observe(llm_ms / 1000)
+            reply, llm_ms = await model_call(self._llm.complete(request),
+                                             self._limits.llm_timeout, self._llm_seconds)
             log.info("step %d: model chose %s in %.0f ms", step,
                      [a.name for a in reply.actions] or "no action", llm_ms)
             if not reply.actions:

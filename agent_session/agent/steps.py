@@ -6,14 +6,36 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
+import time
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
-from ..errors import ServiceError
+from prometheus_client import Histogram
+
+from ..errors import LLMTimeout, ServiceError
 from .actions import ActionContext, ActionRegistry
 from .strategy import StepCallback
 
 log = logging.getLogger(__name__)
 MAX_OBSERVATION_CHARS = 2000
+T = TypeVar("T")
+
+
+async def model_call(call: Awaitable[T], deadline: float,
+                     seconds: Histogram | None) -> tuple[T, float]:
+    """One model generation under the LLM deadline (504 past it), timed into
+    `agent_llm_call_seconds`: (its answer, milliseconds)."""
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(deadline):
+            answer = await call
+    except TimeoutError:
+        raise LLMTimeout(f"The language model did not answer within {deadline:g} s; "
+                         "try again in a moment.") from None
+    llm_ms = (time.perf_counter() - started) * 1000
+    if seconds is not None:
+        seconds.observe(llm_ms / 1000)
+    return answer, llm_ms
 
 
 def clip(observation: dict[str, Any]) -> dict[str, Any]:
