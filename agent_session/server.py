@@ -11,6 +11,7 @@ collections rare; only cyclic garbage waits longer (a few MB at most)."""
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,6 +20,7 @@ import uvicorn
 from fastapi import FastAPI
 
 GC_THRESHOLDS = (20_000, 10, 10)
+log = logging.getLogger(__name__)
 
 
 def settle_heap() -> None:
@@ -36,6 +38,8 @@ def serve(app: FastAPI, host: str, port: int, **uvicorn_options: Any) -> None:
     async def lifespan(instance: Any) -> AsyncIterator[Any]:
         async with started(instance) as state:
             settle_heap()
+            shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+            log.info("voice page: http://%s:%d/ (the API: /chat, /docs)", shown, port)
             yield state
 
     app.router.lifespan_context = lifespan
