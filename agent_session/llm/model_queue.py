@@ -6,7 +6,7 @@ timed out ran on to its token limit and every later call queued behind it, each 
 turn. Here each call carries a stop flag that its generation checks after every token (set when
 the awaiting coroutine is cancelled: a turn deadline, a client gone), a queued call whose caller
 is gone never starts, and a new call is refused (503, `Retry-After`) when the calls ahead of it,
-at the measured time per call, would use up its deadline.
+at the measured time per call, would use up most of its deadline.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ T = TypeVar("T")
 # Seconds per call: the median of the last few calls. The first call is left out: it reads the
 # long fixed prompt prefix cold (20 s where later calls take 2), which says nothing about the rest.
 RECENT_CALLS = 8
+# A call is admitted only if it should end within this share of its deadline: calls vary (a
+# long message, another program on the cores), and a late one is a 504 after all.
+HEADROOM = 0.8
 
 
 class Abandoned(Exception):
@@ -60,7 +63,7 @@ class ModelQueue:
         per_call = self.seconds_per_call
         if self._pending and per_call is not None:
             wait = self.expected_wait()
-            if wait + per_call > self._deadline:
+            if wait + per_call > HEADROOM * self._deadline:
                 raise LLMBusy(
                     f"The embedded model is busy: {self._pending} calls are ahead of this one "
                     f"(about {math.ceil(wait)} s). Retry shortly.", retry_after=wait)
