@@ -193,37 +193,31 @@ class LocalLLM:
         # section would repeat them as full JSON schemas (3x the prompt, 3x the latency).
         system = request.system_prompt + CALL_FORMAT
         prompt = self._fit(llama, system, request.messages, [])
-        started = time.perf_counter()
-        try:
-            text = self._generate(llama, prompt, self._grammar(request.actions),
-                                  self._max_tokens, stop)
-        except ValueError as exc:  # e.g. the prompt exceeds the context
-            raise LLMBadResponse(f"The local model could not answer: {exc}") from None
-        finally:
-            self.stats["seconds"] += time.perf_counter() - started
+        text = self._generate(llama, prompt, self._grammar(request.actions), self._max_tokens,
+                              stop)
         return LLMReply(actions=parse_tool_calls(text), text=text)
 
     def _complete_json(self, request: JSONRequest, stop: threading.Event) -> str:
         llama = self._load()
         prompt = self._formatter(llama)(messages=request.messages).prompt
         grammar = self._json_grammar(grammar_schema(request.schema))
-        started = time.perf_counter()
-        try:
-            return self._generate(llama, prompt, grammar, request.max_tokens, stop)
-        except ValueError as exc:
-            raise LLMBadResponse(f"The local model could not answer: {exc}") from None
-        finally:
-            self.stats["seconds"] += time.perf_counter() - started
+        return self._generate(llama, prompt, grammar, request.max_tokens, stop)
 
     def _generate(self, llama: Any, prompt: str, grammar: Any, max_tokens: int,
                   stop: threading.Event) -> str:
         from llama_cpp import StoppingCriteriaList
 
-        tokens = llama.tokenize(prompt.encode(), special=True)
-        self._prefill(llama, tokens, stop)
-        response = llama.create_completion(
-            tokens, temperature=0.0, max_tokens=max_tokens, grammar=grammar,
-            stopping_criteria=StoppingCriteriaList([lambda _ids, _logits: stop.is_set()]))
+        started = time.perf_counter()
+        try:
+            tokens = llama.tokenize(prompt.encode(), special=True)
+            self._prefill(llama, tokens, stop)
+            response = llama.create_completion(
+                tokens, temperature=0.0, max_tokens=max_tokens, grammar=grammar,
+                stopping_criteria=StoppingCriteriaList([lambda _ids, _logits: stop.is_set()]))
+        except ValueError as exc:  # e.g. the prompt exceeds the context
+            raise LLMBadResponse(f"The local model could not answer: {exc}") from None
+        finally:
+            self.stats["seconds"] += time.perf_counter() - started
         self._count(response)
         return response["choices"][0].get("text") or ""
 
