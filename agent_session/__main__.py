@@ -9,7 +9,7 @@ from .server import serve
 
 def main() -> None:
     settings = Settings()
-    serve(create_app(settings), settings.host, settings.port)
+    serve(create_app(settings), settings.host, settings.port, settings.shutdown_grace_seconds)
 
 
 if __name__ == "__main__":

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     turn_wait_seconds: float = Field(30, ge=0)
     turn_lease_seconds: float = Field(60, gt=1)
     max_iterations: int = Field(10, ge=1, le=100)
+    turn_timeout_seconds: float = Field(25, gt=0)
+    shutdown_grace_seconds: float = Field(20, ge=0)
     action_timeout_seconds: float = Field(10, gt=0)
 
     # Agent
@@ -91,6 +93,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
+    # The absolute URL callers reach the service by (named in /openapi-3.0.json); unset: the URL
+    # of each request, as a trusted proxy (FORWARDED_ALLOW_IPS, as uvicorn's) forwards it.
+    public_base_url: str | None = None
+    forwarded_allow_ips: str = "127.0.0.1,::1"
 
     @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod

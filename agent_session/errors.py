@@ -54,6 +54,21 @@ class LLMTimeout(ServiceError):
     status_code = 504
 
 
+class TurnTimeout(ServiceError):
+    """The turn's steps together ran past `TURN_TIMEOUT_SECONDS`; nothing was saved."""
+
+    status_code = 504
+
+
+class ShuttingDown(ServiceError):
+    """This instance received its stop signal: new turns go to another (503, Retry-After)."""
+
+    status_code = 503
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"Retry-After": "1"})
+
+
 class LLMBadResponse(ServiceError):
     """The LLM answered with an error or nonsense past the retry budget."""
 

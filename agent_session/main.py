@@ -12,9 +12,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from . import __version__
-from .api import chat, health, sessions, speech, voice, web
+from .api import chat, health, sessions, speech, tool_spec, voice, web
 from .api.deps import guard
-from .api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from .api.middleware import BodyLimitMiddleware, RequestContextMiddleware, TrustedProxyMiddleware
 from .config import Settings
 from .errors import ServiceError
 from .logging_setup import configure_logging
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     app.include_router(sessions.router, dependencies=guarded)
     app.include_router(speech.router, dependencies=guarded)
     app.include_router(voice.router, dependencies=guarded)
+    app.include_router(tool_spec.router, dependencies=guarded)
     app.include_router(web.router)
 
     if settings.cors_origins:
@@ -80,4 +81,5 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
                            allow_methods=["*"], allow_headers=["*"])
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(TrustedProxyMiddleware, trusted=settings.forwarded_allow_ips)
     return app

@@ -61,3 +61,27 @@ class Message(BaseModel):
 
 class Health(BaseModel):
     status: str
+
+
+class ErrorOut(BaseModel):
+    """Every error the service raises: one sentence a caller (or its user) can act on."""
+
+    detail: str
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """FastAPI `responses=` for the listed error statuses (422 keeps FastAPI's own schema)."""
+    return {code: {"model": ErrorOut, "description": ERROR_MEANINGS[code]} for code in codes}
+
+
+ERROR_MEANINGS = {
+    401: "The API key is missing or not valid.",
+    403: "The session belongs to another user.",
+    404: "No such session: it never existed, was deleted or has expired.",
+    409: "Another turn is still running on this session; retry shortly.",
+    429: "Too many requests for this key or user; retry after the Retry-After seconds.",
+    502: "The language model answered something unusable.",
+    503: "The language model is unreachable, busy or shutting down; retry after Retry-After.",
+    504: "The turn did not finish in time; the session is unchanged, so the same query can be "
+         "sent again.",
+}

@@ -127,7 +127,7 @@ def build_services(settings: Settings, overrides: Overrides | None = None) -> Se
     metrics = Metrics()
     agent = build_agent(settings, llm, definition, registry, tz, metrics)
     policy = SessionPolicy(settings.session_ttl_seconds, settings.session_max_messages,
-                           settings.turn_wait_seconds)
+                           settings.turn_wait_seconds, settings.turn_timeout_seconds)
     manager = SessionManager(store, agent, clock, policy, metrics)
     stt = overrides.stt or build_speech_to_text(settings, place_vocabulary(places))
     speech = SpeechService(stt,

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from .agent.actions import ActionContext
 from .agent.strategy import AgentStrategy, StepCallback
 from .clock import Clock
-from .errors import SessionForbidden, SessionNotFound
+from .errors import SessionForbidden, SessionNotFound, ShuttingDown, TurnTimeout
 from .logging_setup import session_id_var
 from .metrics import Metrics
 from .stores.base import Session, SessionStore, StoreTurn
@@ -48,6 +48,7 @@ class SessionPolicy:
     ttl_seconds: float = 1800
     max_messages: int = 200
     turn_wait_seconds: float = 30
+    turn_timeout_seconds: float = 25
 
 
 def trim_history(messages: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
@@ -74,6 +75,11 @@ class SessionManager:
         self._agent = agent
         self._clock = clock
         self._policy = policy
+        self.taking_turns = True
+
+    def stop_taking_turns(self) -> None:
+        """From the stop signal on, new turns are refused (503); open ones run to the end."""
+        self.taking_turns = False
 
     @asynccontextmanager
     async def open_turn(self, session_id: str | None,
@@ -81,6 +87,8 @@ class SessionManager:
         """Hold the session's turn lock and check ownership (409, 403 happen here, before any
         work), then let the caller `play` the turn. Streaming routes enter this before their
         response starts, so those errors are plain HTTP errors."""
+        if not self.taking_turns:
+            raise ShuttingDown("This instance is shutting down; send the turn again.")
         session_id = session_id or uuid.uuid4().hex
         session_id_var.set(session_id)
         async with self._store.turn(session_id, self._policy.turn_wait_seconds) as held:
@@ -95,14 +103,21 @@ class SessionManager:
 
     async def play(self, turn: OpenTurn, query: str,
                    on_step: StepCallback | None = None) -> TurnResult:
-        """Run the agent on the open turn and save the session once, if the turn finishes."""
+        """Run the agent on the open turn, all its steps under `turn_timeout_seconds` (504
+        past it), and save the session once, if the turn finishes."""
         session = turn.session
         now = self._clock.now()
         user_message = {"role": "user", "content": query, "at": now.isoformat()}
         ctx = ActionContext(session_id=session.session_id, user_id=session.user_id, now=now)
         self._metrics.turns_in_progress.inc()
+        deadline = self._policy.turn_timeout_seconds
         try:
-            outcome = await self._agent.run(session.messages, user_message, ctx, on_step)
+            async with asyncio.timeout(deadline):
+                outcome = await self._agent.run(session.messages, user_message, ctx, on_step)
+        except TimeoutError:
+            self._turns_by_outcome["error"].inc()
+            raise TurnTimeout(f"The turn did not finish within {deadline:g} s and nothing was "
+                              "saved; send the same message again.") from None
         except BaseException as exc:
             kind = "cancelled" if isinstance(exc, asyncio.CancelledError) else "error"
             self._turns_by_outcome[kind].inc()

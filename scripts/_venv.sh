@@ -22,3 +22,15 @@ ensure_requirements() {
     echo "$digest" > "$stamp"
   fi
 }
+ensure_tool_venv() {
+  # A tool whose pins clash with the service's, in its own venv ($1) from requirements file $2.
+  local stamp="$1/.installed"
+  local digest
+  digest="$(sha256sum "$2" | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
+    echo "Installing $2 into $1 (about 40 s the first time)"
+    "$PYTHON" -m venv "$1"
+    "$1/bin/python" -m pip install --progress-bar on -r "$2"
+    echo "$digest" > "$stamp"
+  fi
+}

@@ -3,6 +3,8 @@
 # Extra arguments go to pytest (e.g. scripts/test.sh -k chat).
 source "$(dirname "${BASH_SOURCE[0]}")/_venv.sh"
 ensure_requirements requirements-dev.txt
+# The watsonx Orchestrate ADK, which tests/test_orchestrate.py imports our OpenAPI document with.
+ensure_tool_venv .venv-orchestrate requirements-orchestrate.txt
 ruff check .
 python -m pytest "$@"
 if [ "$#" -eq 0 ]; then

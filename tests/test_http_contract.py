@@ -41,10 +41,14 @@ async def test_api_keys_guard_every_route_but_health(harness_factory):
         h.llm.extend([ASK, ASK])
         assert (await h.client.get("/health")).status_code == 200
         for method, path in [("POST", "/chat"), ("GET", "/session/x"), ("DELETE", "/session/x"),
-                             ("GET", "/sessions"), ("GET", "/ready")]:
+                             ("GET", "/sessions"), ("GET", "/openapi-3.0.json")]:
             response = await h.client.request(method, path, json={"query": "hi"})
             assert response.status_code == 401, path
             assert "API key is required" in response.json()["detail"]
+        # /ready is open to probes, but tells which backend failed only to a key holder.
+        assert (await h.client.get("/ready")).json() == {"status": "ready"}
+        keyed = await h.client.get("/ready", headers={"X-API-Key": "k-one"})
+        assert keyed.json()["checks"]["session_store"] == "ok"
         wrong = await h.client.post("/chat", json={"query": "hi"}, headers={"X-API-Key": "nope"})
         assert wrong.status_code == 401 and wrong.json() == {"detail": "The API key is not valid."}
         ok = await h.client.post("/chat", json={"query": "hi"}, headers={"X-API-Key": "k-two"})

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends
 from sse_starlette.sse import EventSourceResponse
 
 from ..errors import ServiceError
-from ..schemas import ChatRequest, ChatResponse
+from ..schemas import ChatRequest, ChatResponse, errors
 from ..services import Services
 from ..session_manager import TurnResult
 from .deps import get_services, limit_user
@@ -31,14 +31,34 @@ def to_response(turn: TurnResult) -> ChatResponse:
                         final_response={}, status_code="201")
 
 
-@router.post("/chat", response_model=ChatResponse)
+CHAT_DESCRIPTION = """Send the user's words to the agent and get its next step.
+
+Call this for every message of the user while the task (for the bundled agent: booking a cab) is
+under way. The first call may leave out `session_id`; the answer always carries one, and every
+later call of the same conversation must pass that `session_id` back, with the same `user_id`.
+
+The answer's `status_code` says what happened:
+- "201": the agent needs more information. `query` is the question to ask the user, word for
+  word; send the user's reply in the next call.
+- "200": the task is done. `final_response` holds the result (for a cab: pickup_location,
+  destination, date as YYYY-MM-DD, time as HH:MM, preferences) and `query` is empty.
+"""
+
+
+@router.post("/chat", response_model=ChatResponse, operation_id="chat",
+             summary="Talk to the agent (one turn)", description=CHAT_DESCRIPTION,
+             response_description="The agent's question (status_code \"201\") or its result "
+                                  "(\"200\"), with the session_id to pass back.",
+             responses=errors(401, 403, 409, 429, 502, 503, 504))
 async def chat(body: ChatRequest, services: Services = Depends(get_services)) -> ChatResponse:
     await limit_user(services, body.user_id)
     return to_response(await services.manager.turn(body.session_id, body.user_id, body.query))
 
 
-@router.post("/chat/stream", response_class=EventSourceResponse,
-             responses={200: {"content": {"text/event-stream": {}}}})
+@router.post("/chat/stream", response_class=EventSourceResponse, operation_id="chat_stream",
+             summary="One turn as server-sent events",
+             responses={200: {"content": {"text/event-stream": {}}},
+                        **errors(401, 403, 409, 429)})
 async def chat_stream(body: ChatRequest,
                       services: Services = Depends(get_services)) -> EventSourceResponse:
     """`step` events as actions run, then one `question`, `final` or `error` event. A busy or

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from ..errors import LLMUnavailable, ServiceError
+from ..errors import LLMUnavailable, ServiceError, Unauthorized
 from ..schemas import Health
 from ..services import Services
 from .deps import get_services, require_api_key
@@ -41,9 +41,13 @@ async def metrics(services: Services = Depends(get_services)) -> PlainTextRespon
     return PlainTextResponse(services.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/ready", dependencies=[Depends(require_api_key)])
-async def ready(services: Services = Depends(get_services)) -> JSONResponse:
+@router.get("/ready")
+async def ready(request: Request, services: Services = Depends(get_services)) -> JSONResponse:
+    """Open to probes (Code Engine's and Kubernetes' cannot send a key): the status code says
+    ready (200) or not (503); which backend failed is told only to callers with a key."""
     async def warmed_up() -> None:
+        if not services.manager.taking_turns:
+            raise LLMUnavailable("shutting down: in-flight turns are finishing")
         if services.warm_up is not None and not services.warm_up.done():
             raise LLMUnavailable("starting: the embedded model is reading its prompt (about "
                                  "25 s after start-up)")
@@ -57,6 +61,11 @@ async def ready(services: Services = Depends(get_services)) -> JSONResponse:
         _check("tts", services.speech.tts.check),
     ))
     failed = {name: state for name, state in results.items() if state != "ok"}
+    try:
+        await require_api_key(request)
+    except Unauthorized:
+        return (JSONResponse({"detail": "Not ready."}, status_code=503) if failed
+                else JSONResponse({"status": "ready"}))
     if failed:
         detail = "Not ready: " + "; ".join(f"{n}: {s}" for n, s in failed.items())
         return JSONResponse({"detail": detail, "checks": results}, status_code=503)

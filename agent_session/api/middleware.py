@@ -1,11 +1,15 @@
-"""ASGI middleware: a request id on every request (and log line), and a request body bound."""
+"""ASGI middleware: a request id on every request (and log line), a request body bound, and the
+forwarded scheme, client and host from a trusted proxy."""
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import json
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ..logging_setup import request_id_var, session_id_var
 
@@ -86,3 +90,39 @@ class BodyLimitMiddleware:
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": body.encode()})
+
+
+class TrustedProxyMiddleware:
+    """Behind a proxy in `trusted` (comma-separated addresses or networks, `*` for any), the
+    request's scheme, client and host are the ones the proxy forwards: `X-Forwarded-Proto` and
+    `-For` through uvicorn's own middleware, `X-Forwarded-Host` here (uvicorn ignores it). The
+    server runs with its own proxy handling off, so this is the one place that decides."""
+
+    def __init__(self, app: ASGIApp, trusted: str) -> None:
+        self.app = ProxyHeadersMiddleware(app, trusted_hosts=trusted)  # type: ignore[arg-type]
+        entries = [entry.strip() for entry in trusted.split(",") if entry.strip()]
+        self.any = "*" in entries
+        self.networks = []
+        for entry in entries:
+            if entry != "*":
+                with contextlib.suppress(ValueError):
+                    self.networks.append(ipaddress.ip_network(entry, strict=False))
+
+    def trusts(self, peer: str | None) -> bool:
+        if self.any:
+            return True
+        try:
+            address = ipaddress.ip_address(peer or "")
+        except ValueError:
+            return False
+        return any(address in network for network in self.networks)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            client = scope.get("client")
+            forwarded = dict(scope["headers"]).get(b"x-forwarded-host")
+            if forwarded and self.trusts(client[0] if client else None):
+                host = forwarded.split(b",")[0].strip()
+                scope = {**scope, "headers": [(k, v) for k, v in scope["headers"]
+                                              if k != b"host"] + [(b"host", host)]}
+        await self.app(scope, receive, send)  # type: ignore[arg-type]

@@ -1,0 +1,130 @@
+"""watsonx Orchestrate's importer on `/openapi-3.0.json`, then a booking played the way
+Orchestrate's runtime calls an imported tool: only through the tool's binding (server, path,
+method, the `x-api-key` its security names), never through our own client code.
+
+The ADK (`ibm-watsonx-orchestrate`) lives in its own venv, `.venv-orchestrate`, which
+`scripts/test.sh` installs (its pins clash with the service's). Without it the test skips,
+unless REQUIRE_ORCHESTRATE=1 (CI), which fails it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from .fakes.openai_server import FakeOpenAI, json_answer
+from .fakes.server import serve
+from .service_process import ServiceProcess
+
+ROOT = Path(__file__).resolve().parent.parent
+ADK_PYTHON = Path(os.environ.get("ORCHESTRATE_PYTHON", ROOT / ".venv-orchestrate/bin/python"))
+KEY = "orchestrate-connection-key"
+
+
+@pytest.fixture(scope="module")
+def adk_python() -> Path:
+    if not ADK_PYTHON.exists():
+        if os.environ.get("REQUIRE_ORCHESTRATE") == "1":
+            pytest.fail(f"REQUIRE_ORCHESTRATE=1 but {ADK_PYTHON} is missing "
+                        "(scripts/test.sh installs requirements-orchestrate.txt there)")
+        pytest.skip("the watsonx Orchestrate ADK venv is not installed")
+    return ADK_PYTHON
+
+
+def import_tools(adk_python: Path, spec: dict[str, Any], scratch: Path) -> list[dict]:
+    """The ADK's tools for `spec`, as `orchestrate tools import -k openapi` makes them."""
+    path = scratch / "openapi-3.0.json"
+    path.write_text(json.dumps(spec))
+    done = subprocess.run([str(adk_python), str(ROOT / "tests/orchestrate/import_tools.py"),
+                           str(path)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "HOME": str(scratch)})
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def invoke(tool: dict[str, Any], arguments: dict[str, Any], key: str) -> httpx.Response:
+    """Call a tool as Orchestrate's runtime does: URL from the binding's server and path (path
+    inputs are `path_<name>`), the JSON body from `__requestBody__`, the key where the
+    binding's security scheme says."""
+    binding = tool["binding"]["openapi"]
+    properties = tool["input_schema"]["properties"]
+    path = binding["http_path"]
+    for name, schema in properties.items():
+        if schema.get("in") == "path":
+            path = path.replace("{" + schema.get("aliasName", name[5:]) + "}",
+                                str(arguments[name]))
+    headers = {}
+    for scheme in binding["security"]:
+        if scheme["type"] == "apiKey" and scheme["in"] == "header":
+            headers[scheme["name"]] = key
+            break
+    return httpx.request(binding["http_method"], binding["servers"][0] + path,
+                         json=arguments.get("__requestBody__"), headers=headers, timeout=30)
+
+
+@pytest.fixture
+def service(tmp_path):
+    fake = FakeOpenAI(api_key="sk-fake")
+    with serve(fake.app()) as url:
+        process = ServiceProcess(API_KEYS=KEY, LLM_BACKEND="openai", OPENAI_BASE_URL=f"{url}/v1",
+                                 OPENAI_API_KEY="sk-fake", OPENAI_MODEL="test-model",
+                                 AGENT_STRATEGY="form", PLACES_BACKEND="offline",
+                                 SESSION_STORE=f"sqlite:///{tmp_path}/sessions.db")
+        process.start()
+        try:
+            yield process, fake
+        finally:
+            process.stop()
+
+
+def test_orchestrate_imports_the_spec_and_books_through_the_bindings(adk_python, service,
+                                                                     tmp_path):
+    process, fake = service
+    response = httpx.get(f"{process.url}/openapi-3.0.json", headers={"x-api-key": KEY})
+    assert response.status_code == 200
+    tools = {tool["name"]: tool for tool in import_tools(adk_python, response.json(), tmp_path)}
+
+    assert set(tools) == {"chat", "get_session", "delete_session"}
+    chat, get_session, delete = tools["chat"], tools["get_session"], tools["delete_session"]
+    assert "201" in chat["description"] and "session_id" in chat["description"]
+    body = chat["input_schema"]["properties"]["__requestBody__"]
+    assert body["required"] == ["query"]
+    assert set(body["properties"]) == {"session_id", "user_id", "query"}
+    assert {"session_id", "query", "final_response", "status_code"} <= set(
+        chat["output_schema"]["properties"])
+    assert get_session["input_schema"]["required"] == ["path_session_id"]
+    assert {"messages", "result"} <= set(get_session["output_schema"]["properties"])
+    for tool, method in ((chat, "POST"), (get_session, "GET"), (delete, "DELETE")):
+        binding = tool["binding"]["openapi"]
+        assert binding["servers"] == [process.url] and binding["http_method"] == method
+        assert {"type": "apiKey", "in": "header", "name": "x-api-key"} in binding["security"]
+
+    # The runtime's calls, on a model that extracts the slots from what the user says.
+    fake.script(json_answer({"pickup_location": "MG Road", "destination": "Koramangala",
+                             "date": "tomorrow", "time": "9am"}),
+                json_answer({"preferences": "sedan"}))
+    asked = invoke(chat, {"__requestBody__": {
+        "user_id": "12345", "query": "I need a cab from MG Road to Koramangala tomorrow at 9am"}},
+        KEY)
+    assert asked.status_code == 200, asked.text
+    assert asked.json()["status_code"] == "201" and "vehicle" in asked.json()["query"].lower()
+    session_id = asked.json()["session_id"]
+    booked = invoke(chat, {"__requestBody__": {"session_id": session_id, "user_id": "12345",
+                                               "query": "a sedan please"}}, KEY).json()
+    assert booked["status_code"] == "200", booked
+    result = booked["final_response"]
+    assert "MG Road" in result["pickup_location"] and "Koramangala" in result["destination"]
+    assert result["time"] == "09:00" and re.fullmatch(r"\d{4}-\d\d-\d\d", result["date"])
+    assert "sedan" in result["preferences"].lower()
+
+    stored = invoke(get_session, {"path_session_id": session_id}, KEY)
+    assert stored.status_code == 200 and stored.json()["result"] == result
+    assert invoke(delete, {"path_session_id": session_id}, KEY).status_code == 200
+    assert invoke(get_session, {"path_session_id": session_id}, KEY).status_code == 404
+    assert invoke(get_session, {"path_session_id": session_id}, "wrong").status_code == 401
