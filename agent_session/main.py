@@ -14,7 +14,12 @@ from fastapi.responses import JSONResponse
 from . import __version__
 from .api import chat, health, sessions, speech, tool_spec, voice, web
 from .api.deps import guard
-from .api.middleware import BodyLimitMiddleware, RequestContextMiddleware, TrustedProxyMiddleware
+from .api.middleware import (
+    BodyLimitMiddleware,
+    RequestContextMiddleware,
+    TracingMiddleware,
+    TrustedProxyMiddleware,
+)
 from .config import Settings
 from .errors import ServiceError
 from .logging_setup import configure_logging
@@ -82,4 +87,5 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(TrustedProxyMiddleware, trusted=settings.forwarded_allow_ips)
+    app.add_middleware(TracingMiddleware)
     return app

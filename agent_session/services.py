@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import tzlocal
 
+from . import __version__
 from .agent.actions import ActionRegistry
 from .agent.custom_actions import AgentFileError, build_custom_actions
 from .agent.definition import AgentDefinition, ending_actions, load_definition
@@ -37,6 +38,8 @@ from .tools.cab import build_cab_actions
 from .tools.places.base import PlacesProvider
 from .tools.places.factory import build_places_provider, place_vocabulary
 from .tools.users import UserDirectory
+from .traced import TracedAgent, TracedLLM, TracedStore, traced_actions
+from .tracing import Tracing
 
 
 @dataclass
@@ -64,6 +67,7 @@ class Services:
     speech: SpeechService
     metrics: Metrics
     limiter: RateLimiter | None = None
+    tracing: Tracing | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     warm_up: asyncio.Task[None] | None = None  # the strategy's `prepare`, started at start-up
 
@@ -78,6 +82,8 @@ class Services:
         await self.speech.tts.close()
         await self.places.close()
         await self.store.close()
+        if self.tracing is not None:
+            self.tracing.close()
 
 
 def resolve_timezone(name: str | None) -> ZoneInfo:
@@ -96,6 +102,18 @@ def strategy_name(setting: str, llm: LLMClient, definition: AgentDefinition) -> 
     if setting != "auto":
         return setting
     return "form" if llm.name == "local" and definition.form is not None else "react"
+
+
+def model_name(settings: Settings, llm: LLMClient) -> str:
+    """The model a backend runs, as traces name it."""
+    if llm.name == "watsonx":
+        return settings.wx_model_id
+    if llm.name == "openai":
+        return settings.openai_model or "unknown"
+    if llm.name == "local":
+        return settings.local_model_path.name if settings.local_model_path else \
+            "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    return llm.name
 
 
 def build_agent(settings: Settings, llm: LLMClient, definition: AgentDefinition,
@@ -123,9 +141,16 @@ def build_services(settings: Settings, overrides: Overrides | None = None) -> Se
     store = overrides.store or build_session_store(settings.session_store, clock,
                                                    settings.turn_lease_seconds)
     llm = overrides.llm or build_llm_client(settings)
+    tracing = Tracing(__version__)
+    if tracing.tracer is not None:  # spans around each part only when tracing is on
+        registry = traced_actions(registry, tracing.tracer)
+        store = TracedStore(store, tracing.tracer, settings.session_store.split(":")[0])
+        llm = TracedLLM(llm, tracing.tracer, model_name(settings, llm))
 
     metrics = Metrics()
     agent = build_agent(settings, llm, definition, registry, tz, metrics)
+    if tracing.tracer is not None:
+        agent = TracedAgent(agent, tracing.tracer)
     policy = SessionPolicy(settings.session_ttl_seconds, settings.session_max_messages,
                            settings.turn_wait_seconds, settings.turn_timeout_seconds)
     manager = SessionManager(store, agent, clock, policy, metrics)
@@ -136,4 +161,4 @@ def build_services(settings: Settings, overrides: Overrides | None = None) -> Se
     limiter = RateLimiter(settings.rate_limit, settings.session_store) \
         if settings.rate_limit else None
     return Services(settings, clock, tz, store, llm, places, definition, registry, manager,
-                    agent, speech, metrics, limiter)
+                    agent, speech, metrics, limiter, tracing)

@@ -36,7 +36,8 @@ def p95(values: list[float]) -> float:
 
 async def run_strategy(strategy: str, conversations: list[dict], max_turns: int) -> dict:
     settings = Settings(llm_backend="local", agent_strategy=strategy, log_file="",
-                        log_level="WARNING", llm_timeout_seconds=300)
+                        log_level="WARNING", llm_timeout_seconds=300,
+                        turn_timeout_seconds=900)
     app = create_app(settings)
     tz = resolve_timezone(settings.timezone)
     rows = []

@@ -1,5 +1,5 @@
-"""ASGI middleware: a request id on every request (and log line), a request body bound, and the
-forwarded scheme, client and host from a trusted proxy."""
+"""ASGI middleware: a request id on every request (and log line), a request body bound, the
+forwarded scheme, client and host from a trusted proxy, and a trace span per request."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import ipaddress
 import json
 import uuid
 
+from opentelemetry import propagate
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -123,6 +125,48 @@ class TrustedProxyMiddleware:
             forwarded = dict(scope["headers"]).get(b"x-forwarded-host")
             if forwarded and self.trusts(client[0] if client else None):
                 host = forwarded.split(b",")[0].strip()
-                scope = {**scope, "headers": [(k, v) for k, v in scope["headers"]
-                                              if k != b"host"] + [(b"host", host)]}
+                scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"host"] + [
+                    (b"host", host)]
         await self.app(scope, receive, send)  # type: ignore[arg-type]
+
+
+class TracingMiddleware:
+    """A server span per HTTP request when the app's tracing is on, joining the caller's trace
+    (`traceparent`); named by method and route template once routing has matched. Probes
+    (`/health`, `/ready`) are left out: every few seconds, they would bury the turns."""
+
+    UNTRACED = frozenset({"/health", "/ready"})
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        services = getattr(scope["app"].state, "services", None) if "app" in scope else None
+        tracing = services.tracing if services is not None else None
+        if scope["type"] != "http" or tracing is None or tracing.tracer is None or \
+                scope["path"] in self.UNTRACED:
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        method = scope["method"]
+        attributes = {"http.request.method": method, "url.path": scope["path"],
+                      "url.scheme": scope.get("scheme", "http"),
+                      "user_agent.original": headers.get("user-agent", "")}
+        with tracing.tracer.start_as_current_span(
+                method, context=propagate.extract(headers), kind=SpanKind.SERVER,
+                attributes=attributes) as span:
+
+            async def traced_send(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    span.set_attribute("http.response.status_code", message["status"])
+                    if message["status"] >= 500:
+                        span.set_status(Status(StatusCode.ERROR))
+                await send(message)
+
+            try:
+                await self.app(scope, receive, traced_send)
+            finally:
+                route = getattr(scope.get("route"), "path", None)
+                if route:
+                    span.update_name(f"{method} {route}")
+                    span.set_attribute("http.route", route)
