@@ -132,6 +132,15 @@ async def test_synthesize_formats(client, accept, expected, magic):
     assert 0.3 < decode(response.content, 60).seconds < 5
 
 
+@pytest.mark.parametrize("text", ["Gate \u00b9", "\u0663 cats", "\u00b2\u00b3"])
+async def test_odd_digits_are_spoken_not_a_500(client, text):
+    """hibari's number reader took every `isdigit()` character for a digit (schemathesis found
+    "\u00b9", which crashed it)."""
+    response = await client.post("/synthesize/", json={"text": text},
+                                 headers={"Accept": "audio/wav"})
+    assert response.status_code == 200 and response.content.startswith(b"RIFF")
+
+
 async def test_long_text_streams_sentence_by_sentence(engines):
     """Each sentence's audio leaves as soon as it is encoded (the ASGI test client would buffer
     the response, so the service's stream is read directly)."""

@@ -5,6 +5,7 @@ one on a worker thread and handed on as soon as each is ready."""
 from __future__ import annotations
 
 import threading
+import unicodedata
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -41,7 +42,16 @@ class LocalTextToSpeech:
             return self._engine
 
     def _phonemize(self, text: str) -> list[str]:
-        return self._load().phonemize(text)
+        """NFKC first: hibari's number reader takes every `isdigit()` character for a digit
+        and crashes on "¹" or "٣"; compatibility forms turn them into ASCII digits. What it
+        still cannot read is retried as plain ASCII rather than failing the request."""
+        engine = self._load()
+        text = unicodedata.normalize("NFKC", text)
+        try:
+            return engine.phonemize(text)
+        except (ValueError, KeyError, IndexError):
+            plain = "".join(ch if ch.isascii() and not ch.isdigit() else " " for ch in text)
+            return engine.phonemize(plain) if plain.strip() else []
 
     def _synthesize(self, phonemes: str) -> np.ndarray:
         engine = self._load()
