@@ -28,3 +28,21 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self._now += timedelta(seconds=seconds)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_us(moment: datetime) -> int:
+    """A moment as integer microseconds since the epoch, exactly: how the stores keep and
+    compare times (ordered as numbers, no float rounding)."""
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def from_us(value: int) -> datetime:
+    return EPOCH + timedelta(microseconds=value)
+
+
+def wall_us() -> int:
+    """Leases are shared between processes, so they use the wall clock, never an injected one."""
+    return to_us(datetime.now(UTC))

@@ -8,7 +8,7 @@ import hashlib
 import time
 
 from limits import parse
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import MemoryStorage, RedisClusterStorage, RedisStorage, Storage
 from limits.aio.strategies import FixedWindowRateLimiter
 
 from .errors import RateLimited
@@ -21,6 +21,9 @@ class RateLimiter:
         if session_store.startswith(("redis://", "rediss://")):
             storage = RedisStorage(f"async+{session_store}", implementation="redispy",
                                    key_prefix="as-rate")
+        elif session_store.startswith("redis+cluster://"):
+            storage = RedisClusterStorage(f"async+{session_store}", implementation="redispy",
+                                          key_prefix="as-rate")
         else:
             storage = MemoryStorage()
         self._storage = storage

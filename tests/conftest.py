@@ -3,7 +3,7 @@ scripted LLM, and an httpx client over ASGI with the lifespan running."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -15,6 +15,8 @@ from agent_session.config import Settings
 from agent_session.llm.scripted import ScriptedLLM
 from agent_session.main import create_app
 from agent_session.services import Overrides
+
+from .redis_server import redis_cluster, redis_server
 
 TZ = "Asia/Kolkata"
 
@@ -70,3 +72,17 @@ def harness_factory() -> Callable[..., Any]:
 async def harness(harness_factory) -> AsyncIterator[Harness]:
     async with harness_factory() as h:
         yield h
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """One real redis-server for the whole suite (tests pick their own database or flush)."""
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url() -> Iterator[str]:
+    """One real Redis Cluster of three masters for the whole suite."""
+    with redis_cluster() as url:
+        yield url

@@ -122,3 +122,19 @@ def redis_cluster(masters: int = 3) -> Iterator[str]:
         for process in processes:
             process.wait(timeout=10)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+async def flush(url: str) -> None:
+    """Empty the database of `url`, or every master of a `redis+cluster://` URL."""
+    import redis.asyncio as aioredis
+    from redis.asyncio.cluster import ClusterNode
+
+    if url.startswith("redis+cluster://"):
+        nodes = [ClusterNode(host, int(port)) for host, port in
+                 (address.rsplit(":", 1) for address in url.split("://", 1)[1].split(","))]
+        client = aioredis.RedisCluster(startup_nodes=nodes)
+        await client.flushall(target_nodes=aioredis.RedisCluster.PRIMARIES)
+    else:
+        client = aioredis.Redis.from_url(url)
+        await client.flushdb()
+    await client.aclose()

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from agent_session.llm.scripted import call
 from agent_session.main import create_app
 from agent_session.services import Overrides
 
 from .conftest import make_settings, running
-from .redis_server import redis_server
 
 ASK = [call("prompt_user", question="Where from?")]
 
@@ -43,16 +44,17 @@ async def test_rate_limit_per_key_and_per_user(harness_factory):
         assert (await h.chat("g", user_id="bob", **k3)).status_code == 200
 
 
-async def test_rate_limit_is_shared_across_replicas_on_redis():
-    with redis_server() as url:
-        settings = make_settings(rate_limit="4/minute", session_store=url, llm_backend="echo")
-        first, second = create_app(settings), create_app(settings)
-        async with running(first) as a, running(second) as b:
-            statuses = []
-            for i in range(6):
-                client = (a, b)[i % 2]
-                statuses.append((await client.post("/chat", json={"query": f"q{i}"})).status_code)
-        assert statuses == [200, 200, 200, 200, 429, 429]
+@pytest.mark.parametrize("redis", ["redis_url", "redis_cluster_url"])
+async def test_rate_limit_is_shared_across_replicas_on_redis(request, redis):
+    url = request.getfixturevalue(redis)
+    settings = make_settings(rate_limit="4/minute", session_store=url, llm_backend="echo")
+    first, second = create_app(settings), create_app(settings)
+    async with running(first) as a, running(second) as b:
+        statuses = []
+        for i in range(6):
+            client = (a, b)[i % 2]
+            statuses.append((await client.post("/chat", json={"query": f"q{i}"})).status_code)
+    assert statuses == [200, 200, 200, 200, 429, 429]
 
 
 async def test_metrics(harness_factory):

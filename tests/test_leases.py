@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,15 +17,8 @@ from agent_session.stores.locks import Renewal, lease_tokens
 from agent_session.stores.redis import RedisSessionStore
 from agent_session.stores.sqlite import SqliteSessionStore
 
-from .redis_server import redis_server
-
 ROOT = Path(__file__).resolve().parents[1]
 
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    with redis_server() as url:
-        yield url
 
 
 async def test_renewal_repeats_while_held_survives_a_failure_and_stops_after(caplog):
@@ -52,11 +44,11 @@ def test_lease_tokens_are_unique_per_store_and_turn():
     assert len(tokens) == 2000
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "redis_cluster"])
 def backend(request, tmp_path) -> tuple[str, str]:
     if request.param == "sqlite":
         return "sqlite", f"sqlite:///{tmp_path / 'leases.db'}"
-    return "redis", request.getfixturevalue("redis_url")
+    return "redis", request.getfixturevalue(f"{request.param}_url")
 
 
 def store_for(backend: tuple[str, str]) -> SqliteSessionStore | RedisSessionStore:

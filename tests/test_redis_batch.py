@@ -1,21 +1,20 @@
-"""Script calls batched into one command per loop iteration, against a real redis-server; commands
-packed by hiredis."""
+"""Calls of the same loop iteration sent as one pipeline, against a real redis-server and a real
+Redis Cluster; commands packed by hiredis on a single Redis."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from agent_session.clock import SystemClock
-from agent_session.stores.redis import RedisSessionStore
-from agent_session.stores.redis_batch import ScriptBatcher
+from agent_session.stores.redis import connect
+from agent_session.stores.redis_batch import PipelineBatcher
 from agent_session.stores.redis_connection import HiredisPacking, pack_with_hiredis
 
-from .redis_server import redis_server
+from .redis_server import flush
 
 INCR = "return redis.call('INCRBY', KEYS[1], ARGV[1])"
 FAIL = "return redis.error_reply('refused ' .. ARGV[1])"
@@ -25,54 +24,56 @@ WRONG_TYPE = "return redis.call('INCR', KEYS[1])"  # on a hash: a failing comman
 SCRIPTS = {"incr": INCR, "fail": FAIL, "nothing": NOTHING, "both": BOTH, "wrong": WRONG_TYPE}
 
 
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    with redis_server() as url:
-        yield url
-
-
-@pytest.fixture
-async def client(redis_url) -> AsyncIterator[aioredis.Redis]:
-    redis = aioredis.Redis.from_url(redis_url, decode_responses=True)
-    await redis.flushdb()
+@pytest.fixture(params=["redis_url", "redis_cluster_url"])
+async def client(request) -> AsyncIterator[aioredis.Redis | aioredis.RedisCluster]:
+    url = request.getfixturevalue(request.param)
+    await flush(url)
+    redis = connect(url)
     yield redis
     await redis.aclose()
 
 
-async def evalsha_calls(client: aioredis.Redis) -> int:
-    return (await client.info("commandstats")).get("cmdstat_evalsha", {}).get("calls", 0)
+def call(batcher: PipelineBatcher, name: str, keys: list, args: list):
+    return batcher.run(batcher.scripts[name].call(keys, args))
 
 
-async def test_a_burst_goes_as_one_command_and_each_caller_gets_its_reply(client):
-    batcher = ScriptBatcher(client, SCRIPTS)
-    await batcher.run("incr", ["n"], [0])  # the dispatcher loaded
-    before = await evalsha_calls(client)
-    replies = await asyncio.gather(*(batcher.run("incr", ["n"], [i]) for i in range(1, 51)))
-    assert await evalsha_calls(client) == before + 1
-    # Run in order, so the running totals are the prefix sums.
+async def test_a_burst_shares_one_pipeline_and_each_caller_gets_its_reply(client):
+    batcher = PipelineBatcher(client, SCRIPTS)
+    await call(batcher, "incr", ["{n}"], [0])  # the script is loaded
+    replies = await asyncio.gather(*(call(batcher, "incr", ["{n}"], [i]) for i in range(1, 51)))
+    # In order, so the running totals are the prefix sums.
     assert replies == [i * (i + 1) // 2 for i in range(1, 51)]
     await batcher.close()
 
 
+async def test_keys_of_every_slot_in_one_batch(client):
+    """On a cluster the pipeline splits by node; each script still sees only its own keys."""
+    batcher = PipelineBatcher(client, SCRIPTS)
+    keys = [f"{{session-{i}}}:n" for i in range(30)]
+    replies = await asyncio.gather(*(call(batcher, "incr", [k], [i]) for i, k in enumerate(keys)),
+                                   *(batcher.run(("SET", f"plain-{i}", i)) for i in range(5)))
+    assert replies[:30] == list(range(30)) and replies[30:] == [True] * 5
+    assert [int(await client.get(k)) for k in keys] == list(range(30))
+    await batcher.close()
+
+
 async def test_replies_are_what_each_script_alone_would_answer(client):
-    batcher = ScriptBatcher(client, SCRIPTS)
-    await client.hset("h", "f", "v")
-    calls = [("both", ["k1", "k2"], ["héllo", 41]), ("nothing", [], ["nil"]),
-             ("nothing", [], ["false"]), ("incr", ["n"], [2]), ("both", ["a", "b"], ["", 0])]
-    batched = await asyncio.gather(*(batcher.run(*call) for call in calls))
-    alone = [await client.eval(SCRIPTS[name], len(keys), *keys, *args)
-             for name, keys, args in calls]
-    alone[3] = 2  # the batch ran its incr first
-    assert batched == alone == [["k1", "k2", "héllo", 42], None, None, 2, ["a", "b", "", 1]]
+    batcher = PipelineBatcher(client, SCRIPTS)
+    await client.hset("{k}h", "f", "v")
+    calls = [("both", ["{k}1", "{k}2"], ["héllo", 41]), ("nothing", ["{k}"], ["nil"]),
+             ("nothing", ["{k}"], ["false"]), ("incr", ["{k}n"], [2]),
+             ("both", ["{k}a", "{k}b"], ["", 0])]
+    batched = await asyncio.gather(*(call(batcher, *c) for c in calls))
+    assert batched == [["{k}1", "{k}2", "héllo", 42], None, None, 2, ["{k}a", "{k}b", "", 1]]
     await batcher.close()
 
 
 async def test_an_error_reaches_only_its_own_caller(client):
-    batcher = ScriptBatcher(client, SCRIPTS)
-    await client.hset("h", "f", "v")
+    batcher = PipelineBatcher(client, SCRIPTS)
+    await client.hset("{k}h", "f", "v")
     ok, refused, failed, after = await asyncio.gather(
-        batcher.run("incr", ["n"], [5]), batcher.run("fail", [], ["y"]),
-        batcher.run("wrong", ["h"], []), batcher.run("incr", ["n"], [1]),
+        call(batcher, "incr", ["{k}n"], [5]), call(batcher, "fail", ["{k}"], ["y"]),
+        call(batcher, "wrong", ["{k}h"], []), call(batcher, "incr", ["{k}n"], [1]),
         return_exceptions=True)
     assert (ok, after) == (5, 6)
     assert isinstance(refused, ResponseError) and "refused y" in str(refused)
@@ -80,18 +81,27 @@ async def test_an_error_reaches_only_its_own_caller(client):
     await batcher.close()
 
 
-async def test_a_flushed_script_cache_is_reloaded(client):
-    batcher = ScriptBatcher(client, SCRIPTS)
-    assert await batcher.run("incr", ["n"], [3]) == 3
-    await client.script_flush()  # as after a Redis restart: the sha is unknown
-    assert await batcher.run("incr", ["n"], [4]) == 7
+async def test_a_call_answers_its_last_command_unless_one_failed(client):
+    batcher = PipelineBatcher(client, SCRIPTS)
+    await client.hset("{k}h", "f", "v")
+    assert await batcher.run(("SET", "{k}a", 1), batcher.scripts["incr"].call(["{k}a"], [2])) == 3
+    with pytest.raises(ResponseError):
+        await batcher.run(("INCR", "{k}h"), ("SET", "{k}b", 1))
     await batcher.close()
 
 
-async def test_a_dead_connection_fails_every_caller_in_the_batch(client):
+async def test_a_script_the_server_lost_is_sent_again(client):
+    batcher = PipelineBatcher(client, SCRIPTS)
+    assert await call(batcher, "incr", ["{n}"], [3]) == 3
+    await client.script_flush()  # as after a restart or failover (every node): sha unknown
+    assert await call(batcher, "incr", ["{n}"], [4]) == 7
+    await batcher.close()
+
+
+async def test_a_dead_connection_fails_every_caller_in_the_batch():
     dead = aioredis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
-    batcher = ScriptBatcher(dead, SCRIPTS)
-    results = await asyncio.gather(*(batcher.run("incr", ["n"], [1]) for _ in range(3)),
+    batcher = PipelineBatcher(dead, SCRIPTS)
+    results = await asyncio.gather(*(call(batcher, "incr", ["n"], [1]) for _ in range(3)),
                                    return_exceptions=True)
     assert all(isinstance(r, Exception) for r in results)
     await batcher.close()
@@ -113,8 +123,8 @@ def test_commands_pack_in_c_exactly_as_redis_py_packs_them_in_python():
         assert b"".join(fast.pack_command(*args)) == b"".join(python.pack_command(*args))
 
 
-async def test_the_session_store_packs_with_hiredis(redis_url):
-    store = RedisSessionStore(redis_url, SystemClock())
-    assert issubclass(store._pool.connection_class, HiredisPacking)
-    await store.ping()
-    await store.close()
+async def test_a_single_redis_client_packs_with_hiredis(redis_url):
+    client = connect(redis_url)
+    assert issubclass(client.connection_pool.connection_class, HiredisPacking)
+    await client.ping()
+    await client.aclose()

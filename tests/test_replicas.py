@@ -1,4 +1,5 @@
-"""Real service processes sharing a store: Redis for replicas, SQLite across restarts."""
+"""Real service processes sharing a store: Redis (single and Cluster) for replicas, SQLite across
+restarts."""
 
 from __future__ import annotations
 
@@ -9,20 +10,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from .redis_server import redis_server
 from .service_process import ServiceProcess
 
 
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    with redis_server() as url:
-        yield url
-
-
-@pytest.fixture
-def two_replicas(redis_url) -> Iterator[tuple[ServiceProcess, ServiceProcess]]:
-    a = ServiceProcess(SESSION_STORE=redis_url).start()
-    b = ServiceProcess(SESSION_STORE=redis_url).start()
+@pytest.fixture(params=["redis_url", "redis_cluster_url"])
+def two_replicas(request) -> Iterator[tuple[ServiceProcess, ServiceProcess]]:
+    """Two service processes on one Redis, or on one three-master Redis Cluster."""
+    url = request.getfixturevalue(request.param)
+    a = ServiceProcess(SESSION_STORE=url).start()
+    b = ServiceProcess(SESSION_STORE=url).start()
     try:
         yield a, b
     finally:

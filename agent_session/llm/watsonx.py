@@ -8,15 +8,14 @@ The SDK's quirks are handled here, once:
   credentials leave the service up: `/ready` and `/chat` say what is wrong (503).
 - TLS verification is always passed explicitly (left unset, the SDK turns verification off for
   the whole process when it meets a self-signed certificate).
-- Our own httpx clients replace the SDK's: they hold `WX_MAX_CONNECTIONS` connections (the SDK's
-  10 serializes concurrent sessions) in pyreqwest's pool, with the chat call answered on pyreqwest
-  directly (`http_client.py`: its pool, HTTP and TLS run off the event loop; httpx's and
-  aiohttp's cost the loop 5 to 12 times more CPU per call), and have no retry transport, so
-  the only retry layer is `ModelInference`'s, bounded by `WX_MAX_RETRIES` (two stacked layers
-  retried a 503 44 times).
+- Our own httpx clients replace the SDK's, through `APIClient`'s public `httpx_client` and
+  `async_httpx_client` parameters: the async one holds `WX_MAX_CONNECTIONS` requests in flight
+  (the SDK's 10 serializes concurrent sessions) on pyreqwest's pool (`http_client.py`: its pool,
+  HTTP and TLS run off the event loop), with no retry transport, so the only retry layer is
+  `ModelInference`'s, bounded by `WX_MAX_RETRIES` (two stacked layers retried a 503 44 times).
 - The SDK decides whether to dump every response for debug logging by its logger's own `level`
   (0, "not set", unless someone sets it), not by whether debug is enabled: it re-encoded each
-  answer for a log line nobody reads. Its logger gets its effective level pinned.
+  answer for a log line nobody reads. Its logger (by name) gets its effective level pinned.
 - A non-IBM-Cloud URL needs `WX_PLATFORM_URL` (else the SDK takes the Cloud Pak for Data path)
   and `WX_AUTH_URL` (else the key goes to IBM's *test* IAM): missing ones are filled in or refused.
 """
@@ -36,7 +35,7 @@ import httpx
 
 from ..errors import LLMBadResponse, LLMTimeout, LLMUnavailable, ServiceError
 from .base import ActionCall, JSONRequest, LLMReply, LLMRequest
-from .http_client import WatsonxHttpClient
+from .http_client import async_client
 from .messages import compact, json_object, to_chat_messages
 
 log = logging.getLogger(__name__)
@@ -46,6 +45,7 @@ JSON_INSTRUCTIONS = (
     '{"name": "<action name>", "arguments": {...}}.'
 )
 RETRY_AFTER_FAILURE_SECONDS = 10.0
+SDK_LOGGER = "ibm_watsonx_ai.wml_resource"  # the logger whose level decides the SDK's dumps
 
 
 def parse_verify(value: str) -> bool | str:
@@ -140,9 +140,8 @@ class WatsonxLLM:
         """The SDK objects; runs in a worker thread (the SDK's start-up calls are blocking)."""
         from ibm_watsonx_ai import APIClient, Credentials
         from ibm_watsonx_ai.foundation_models import ModelInference
-        from ibm_watsonx_ai.wml_resource import WMLResource
 
-        sdk_log = WMLResource._logger
+        sdk_log = logging.getLogger(SDK_LOGGER)
         if sdk_log.level == logging.NOTSET:
             sdk_log.setLevel(sdk_log.getEffectiveLevel())
 
@@ -169,11 +168,8 @@ class WatsonxLLM:
             if self._failure and time.monotonic() - self._failure[0] < RETRY_AFTER_FAILURE_SECONDS:
                 raise self._failure[1]
             timeout = httpx.Timeout(self._timeout, connect=min(10.0, self._timeout))
-            from ibm_watsonx_ai._wrappers.httpx.client.httpx_client import HTTPXClient
-
-            verify = tls_context(self._verify)
-            self._async_http = WatsonxHttpClient(self._max_connections, self._verify, timeout)
-            self._sync_http = HTTPXClient(verify=verify, timeout=timeout)
+            self._async_http = async_client(self._max_connections, self._verify, timeout)
+            self._sync_http = httpx.Client(verify=tls_context(self._verify), timeout=timeout)
             try:
                 self._model = await asyncio.wait_for(
                     asyncio.to_thread(self._build, self._async_http, self._sync_http),

@@ -15,11 +15,11 @@ def build_session_store(url: str, clock: Clock, lease_seconds: float = 60.0) -> 
         from .sqlite import SqliteSessionStore
 
         return SqliteSessionStore(url, clock, lease_seconds)
-    if url.startswith(("redis://", "rediss://", "unix://")):
+    if url.startswith(("redis://", "rediss://", "unix://", "redis+cluster://")):
         from .redis import RedisSessionStore
 
         return RedisSessionStore(url, clock, lease_seconds)
     raise ValueError(
         f"SESSION_STORE={url.split('://')[0]!r} is not supported; use memory, "
-        "sqlite:///path.db or redis://host:port/db."
+        "sqlite:///path.db, redis://host:port/db or redis+cluster://host:port[,host:port...]."
     )

@@ -1,15 +1,21 @@
-"""Shared session store on Redis (`redis.asyncio`) for many replicas.
+"""Shared session store on Redis (`redis.asyncio`) for many replicas, on one Redis or a Redis
+Cluster (`redis+cluster://host:port[,host:port...]`).
 
-- A session is one hash (`version`, `body`) whose key expires with the session (Redis TTL,
-  refreshed by every save). Saves are a Lua compare-and-swap on `version`, so they are atomic
-  and never interleave with another replica's.
-- Listing uses sorted sets scored by update time (one per user and one for all), paginated by
-  score; expiry uses a sorted set scored by expiry time, so cleanup reads only stale ids.
+- A session is one hash (`version`, `body`, `expires_us`) whose key expires with the session
+  (Redis TTL, refreshed by every save). Saves are a Lua compare-and-swap on `version`, so they
+  are atomic and never interleave with another replica's.
 - Turns are serialized across replicas by a lock key holding its owner's token, with a lease
   that is renewed while the turn runs and lapses when the holder dies. A turn takes the lock and
-  reads the session in one script, and saves and unlocks in another: two round trips a turn,
-  not four; and the script calls of turns that reach the store together go as one command
-  (`redis_batch.py`).
+  reads the session in one script, and saves and unlocks in another: two round trips a turn.
+- Every script touches one session's keys only, which share the hash tag `{session_id}`, so
+  they live in one cluster slot. The indexes (all sessions and each user's, scored by update
+  time; expiry, scored by expiry time) are keys of their own, updated by plain commands in the
+  same pipeline just before the save script. A crash between the two is harmless: an index
+  entry whose session is missing, older or expired is skipped (and dropped) by listing and by
+  the expiry sweep; a session whose index update was lost is still served by id, expires by its
+  TTL, and is listed again from its next save.
+- Calls made in the same loop iteration share one pipeline (`redis_batch.py`), split by node
+  by redis-py on a cluster.
 """
 
 from __future__ import annotations
@@ -19,34 +25,35 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
+from urllib.parse import unquote, urlsplit
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import ClusterNode
 
-from ..clock import Clock
+from ..clock import Clock, to_us
 from ..errors import VersionConflict
 from .base import Session, decode_cursor, encode_cursor
 from .locks import Renewal, busy, lease_tokens
-from .redis_batch import ScriptBatcher
+from .redis_batch import PipelineBatcher
 from .redis_connection import pack_with_hiredis
-from .sqlite import to_us
 from .turns import UnlockingTurn
 
 PREFIX = "as:"
+CLUSTER_SCHEME = "redis+cluster://"
+# KEYS: session[, lock]; ARGV: expected version, new version, body, expire-at ms, expires us,
+# now us[, lock token]. 1 when saved, 0 when the stored version is not the expected one.
 SAVE = """
 local current = redis.call('HGET', KEYS[1], 'version') or '0'
 if ARGV[1] == '0' then
   -- A session that expired by the service's clock but not yet by Redis's may be replaced.
   local expires = redis.call('HGET', KEYS[1], 'expires_us')
-  if expires and tonumber(expires) <= tonumber(ARGV[9]) then current = '0' end
+  if expires and tonumber(expires) <= tonumber(ARGV[6]) then current = '0' end
 end
 -- With a lock key and token (a turn's commit), the turn's lock goes with the write.
-if KEYS[5] and redis.call('GET', KEYS[5]) == ARGV[10] then redis.call('DEL', KEYS[5]) end
+if KEYS[2] and redis.call('GET', KEYS[2]) == ARGV[7] then redis.call('DEL', KEYS[2]) end
 if current ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'version', ARGV[2], 'body', ARGV[3], 'expires_us', ARGV[6])
+redis.call('HSET', KEYS[1], 'version', ARGV[2], 'body', ARGV[3], 'expires_us', ARGV[5])
 redis.call('PEXPIREAT', KEYS[1], ARGV[4])
-redis.call('ZADD', KEYS[2], ARGV[5], ARGV[7])
-redis.call('ZADD', KEYS[3], ARGV[6], ARGV[7])
-if ARGV[8] ~= '' then redis.call('ZADD', KEYS[4], ARGV[5], ARGV[7]) end
 return 1
 """
 # KEYS: lock, session; ARGV: token, lease ms. The session's hash, or false when the lock is taken.
@@ -64,34 +71,48 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 POLL_SECONDS = 0.02
+ALL_KEY, EXPIRY_KEY = f"{PREFIX}all", f"{PREFIX}exp"
 
 
-def _session_key(session_id: str) -> str:
-    return f"{PREFIX}s:{session_id}"
+def session_key(session_id: str) -> str:
+    return f"{PREFIX}s:{{{session_id}}}"
 
 
-def _user_key(user_id: str) -> str:
+def lock_key(session_id: str) -> str:
+    return f"{PREFIX}lock:{{{session_id}}}"
+
+
+def user_key(user_id: str) -> str:
     return f"{PREFIX}u:{user_id}"
 
 
-def _lock_key(session_id: str) -> str:
-    return f"{PREFIX}lock:{session_id}"
-
-
-ALL_KEY, EXPIRY_KEY = f"{PREFIX}all", f"{PREFIX}exp"
+def connect(url: str) -> aioredis.Redis | aioredis.RedisCluster:
+    """A client for `redis://`, `rediss://`, `unix://` or `redis+cluster://` (the scheme the
+    `limits` library uses, so `RATE_LIMIT` shares the same cluster)."""
+    if url.startswith(CLUSTER_SCHEME):
+        parts = urlsplit(url)
+        nodes = []
+        for address in parts.netloc.rpartition("@")[2].split(","):
+            host, _, port = address.strip().rpartition(":")
+            nodes.append(ClusterNode(host or "127.0.0.1", int(port or 6379)))
+        return aioredis.RedisCluster(
+            startup_nodes=nodes, decode_responses=True, max_connections=200,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None)
+    # A blocking pool: under a burst, callers wait for a connection instead of failing.
+    pool = pack_with_hiredis(aioredis.BlockingConnectionPool.from_url(
+        url, decode_responses=True, max_connections=200, timeout=30))
+    return aioredis.Redis(connection_pool=pool)
 
 
 class RedisSessionStore:
     def __init__(self, url: str, clock: Clock, lease_seconds: float = 60.0) -> None:
-        # A blocking pool: under a burst, callers wait for a connection instead of failing.
-        pool = pack_with_hiredis(aioredis.BlockingConnectionPool.from_url(
-            url, decode_responses=True, max_connections=200, timeout=30))
-        self._pool = pool
-        self._redis = aioredis.Redis(connection_pool=pool)
+        self._redis = connect(url)
         self._clock = clock
         self._lease = lease_seconds
-        self._scripts = ScriptBatcher(self._redis, {
+        self._calls = PipelineBatcher(self._redis, {
             "save": SAVE, "begin": BEGIN, "renew": RENEW, "release": RELEASE})
+        self._scripts = self._calls.scripts
         self._tokens = lease_tokens()
 
     def _now_us(self) -> int:
@@ -106,7 +127,7 @@ class RedisSessionStore:
         return session if to_us(session.expires_at) > self._now_us() else None
 
     async def get(self, session_id: str) -> Session | None:
-        return self._decode(session_id, await self._redis.hgetall(_session_key(session_id)))
+        return self._decode(session_id, await self._redis.hgetall(session_key(session_id)))
 
     async def save(self, session: Session, expected_version: int) -> Session:
         return await self._write(session, expected_version)
@@ -115,39 +136,40 @@ class RedisSessionStore:
                      lock_token: str | None = None) -> Session:
         saved = session.model_copy(update={"version": expected_version + 1})
         body = saved.model_dump_json(exclude={"session_id", "version"})
-        expires_ms = to_us(saved.expires_at) // 1000
-        user_key = _user_key(saved.user_id) if saved.user_id else ""
-        keys = [_session_key(saved.session_id), ALL_KEY, EXPIRY_KEY, user_key or ALL_KEY]
-        args = [str(expected_version), str(saved.version), body, expires_ms,
-                to_us(saved.updated_at), to_us(saved.expires_at), saved.session_id, user_key,
+        sid, updated, expires = saved.session_id, to_us(saved.updated_at), to_us(saved.expires_at)
+        keys = [session_key(sid)]
+        args = [str(expected_version), str(saved.version), body, expires // 1000, expires,
                 self._now_us()]
         if lock_token is not None:
-            keys.append(_lock_key(saved.session_id))
+            keys.append(lock_key(sid))
             args.append(lock_token)
-        applied = await self._scripts.run("save", keys, args)
+        indexes = [("ZADD", ALL_KEY, updated, sid), ("ZADD", EXPIRY_KEY, expires, sid)]
+        if saved.user_id:
+            indexes.append(("ZADD", user_key(saved.user_id), updated, sid))
+        applied = await self._calls.run(*indexes, self._scripts["save"].call(keys, args))
         if applied != 1:
             raise VersionConflict("The session was changed by another turn; retry.")
         return saved
 
     async def _forget(self, session_id: str, user_id: str | None) -> None:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(_session_key(session_id))
+        """The session first, then its index entries (an entry left behind is skipped)."""
+        await self._redis.delete(session_key(session_id))
+        async with self._redis.pipeline(transaction=False) as pipe:
             pipe.zrem(ALL_KEY, session_id)
             pipe.zrem(EXPIRY_KEY, session_id)
             if user_id:
-                pipe.zrem(_user_key(user_id), session_id)
+                pipe.zrem(user_key(user_id), session_id)
             await pipe.execute()
 
     async def delete(self, session_id: str) -> bool:
-        session = await self.get(session_id)
-        raw_user = await self._redis.hget(_session_key(session_id), "body")
-        user_id = json.loads(raw_user).get("user_id") if raw_user else None
+        data = await self._redis.hgetall(session_key(session_id))
+        user_id = json.loads(data["body"]).get("user_id") if data.get("body") else None
         await self._forget(session_id, user_id)
-        return session is not None
+        return self._decode(session_id, data) is not None
 
     async def list(self, user_id: str | None, limit: int,
                    cursor: str | None) -> tuple[list[Session], str | None]:
-        index = _user_key(user_id) if user_id is not None else ALL_KEY
+        index = user_key(user_id) if user_id is not None else ALL_KEY
         high: str = "+inf"
         last: tuple[int, str] | None = None
         if cursor is not None:
@@ -167,7 +189,7 @@ class RedisSessionStore:
                           if last is None or (int(score), sid) < last]
             async with self._redis.pipeline(transaction=False) as pipe:
                 for sid, _ in candidates:
-                    pipe.hgetall(_session_key(sid))
+                    pipe.hgetall(session_key(sid))
                 found = await pipe.execute()
             stale = []
             for (sid, _), data in zip(candidates, found, strict=True):
@@ -194,7 +216,7 @@ class RedisSessionStore:
         now = self._now_us()
         removed = 0
         for session_id in await self._redis.zrangebyscore(EXPIRY_KEY, "-inf", now):
-            raw = await self._redis.hget(_session_key(session_id), "body")
+            raw = await self._redis.hget(session_key(session_id), "body")
             body = json.loads(raw) if raw else {}
             if body and to_us(datetime.fromisoformat(body["expires_at"])) > now:
                 continue
@@ -206,12 +228,12 @@ class RedisSessionStore:
     async def _turn(self, session_id: str, wait: float) -> AsyncIterator[UnlockingTurn]:
         """Take the lock (polling until `wait` runs out) and read the session, in one script
         per try; renew the lease while the turn runs; unlock unless the commit did."""
-        key, token = _lock_key(session_id), self._tokens()
+        key, token = lock_key(session_id), self._tokens()
         lease_ms = int(self._lease * 1000)
         deadline = asyncio.get_running_loop().time() + wait
+        begin = self._scripts["begin"].call([key, session_key(session_id)], [token, lease_ms])
         while True:
-            data = await self._scripts.run("begin", [key, _session_key(session_id)],
-                                           [token, lease_ms])
+            data = await self._calls.run(begin)
             if data is not None:
                 break
             if asyncio.get_running_loop().time() >= deadline:
@@ -223,14 +245,14 @@ class RedisSessionStore:
             new, version, lock_token=token))
 
         async def renew() -> None:
-            await self._scripts.run("renew", [key], [token, lease_ms])
+            await self._calls.run(self._scripts["renew"].call([key], [token, lease_ms]))
 
         try:
             with Renewal(renew, self._lease / 3):
                 yield turn
         finally:
             if not turn.released:
-                await self._scripts.run("release", [key], [token])
+                await self._calls.run(self._scripts["release"].call([key], [token]))
 
     def turn(self, session_id: str, wait: float) -> AbstractAsyncContextManager[UnlockingTurn]:
         return self._turn(session_id, wait)
@@ -247,7 +269,5 @@ class RedisSessionStore:
         await self._redis.ping()
 
     async def close(self) -> None:
-        await self._scripts.close()
+        await self._calls.close()
         await self._redis.aclose()
-        await self._pool.disconnect()
-

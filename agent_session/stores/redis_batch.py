@@ -1,89 +1,78 @@
-"""Calls of a store's Lua scripts, batched per event-loop iteration (`batching.py`) into one
-command: a dispatcher script that runs every call of the batch in order.
+"""The Redis commands of calls made in the same event-loop iteration, sent as one pipeline
+(`batching.py`): one round trip instead of one per call.
 
-One command per batch rather than a pipeline of one per call: redis-py's per-command work
-(packing, a read with its deadline, parsing, response callbacks) was most of the Redis store's
-CPU per turn. The dispatcher holds each script as a function of its own `KEYS` and `ARGV`, so a
-script runs exactly as it would alone; a call that fails (an error reply, a failing command)
-fails for its caller only. The batch is one script, so Redis runs it atomically.
+Each call is a short list of commands (a script call, perhaps with index updates before it);
+its reply is its last command's. The pipeline is redis-py's own, not transactional: on a Redis
+Cluster redis-py splits it by node, so a batch never needs keys of different slots together,
+and every script still touches the keys of one session only. A call that fails (an error reply)
+fails for its caller only. Scripts go by `EVALSHA`; one that the server has lost (a restart, a
+failover, a node that never saw it) is sent once more with its text (`EVAL`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import ResponseError
+from redis.exceptions import NoScriptError
 
 from .batching import IterationBatcher
 
-Call = tuple[int, list[Any], list[Any]]
-
-# ARGV: the number of calls, then per call: its script's index, key count, argument count and
-# arguments; KEYS: every call's keys in order. Each reply is wrapped, since a nil would end the
-# reply array: {0} nil or false, {1, reply}, {2, error message}.
-DISPATCH = """
-local scripts = {%s}
-local replies, k, a = {}, 1, 2
-for i = 1, tonumber(ARGV[1]) do
-  local script = scripts[tonumber(ARGV[a])]
-  local nk, na = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-  local keys, args = {}, {}
-  for j = 1, nk do keys[j] = KEYS[k + j - 1] end
-  for j = 1, na do args[j] = ARGV[a + 2 + j] end
-  k, a = k + nk, a + 3 + na
-  local ok, reply = pcall(script, keys, args)
-  if not ok then
-    replies[i] = {2, type(reply) == 'table' and reply.err or tostring(reply)}
-  elseif reply == nil or reply == false then
-    replies[i] = {0}
-  elseif type(reply) == 'table' and reply.err then
-    replies[i] = {2, reply.err}
-  elseif type(reply) == 'table' and reply.ok then
-    replies[i] = {1, reply.ok}
-  else
-    replies[i] = {1, reply}
-  end
-end
-return replies
-"""
+Command = tuple[Any, ...]
 
 
-def dispatcher(scripts: list[str]) -> str:
-    return DISPATCH % ",\n".join(
-        f"function(KEYS, ARGV)\n{body.strip()}\nend" for body in scripts)
+class Script:
+    """A Lua script called by name: `call(keys, args)` is the `EVALSHA` command for it."""
+
+    def __init__(self, body: str) -> None:
+        self.body = body
+        self.sha = hashlib.sha1(body.encode()).hexdigest()
+
+    def call(self, keys: Sequence[Any], args: Sequence[Any]) -> Command:
+        return ("EVALSHA", self.sha, len(keys), *keys, *args)
+
+    def text_call(self, command: Command) -> Command:
+        return ("EVAL", self.body, *command[2:])
 
 
-def unwrap(reply: list[Any]) -> Any:
-    if reply[0] == 0:
-        return None
-    if reply[0] == 2:
-        return ResponseError(reply[1])
-    return reply[1]
+class PipelineBatcher:
+    """`run(*commands)` answers as the last command alone would (errors raised as redis-py
+    raises them), sharing one pipeline with the calls of the same loop iteration."""
 
+    def __init__(self, client: aioredis.Redis | aioredis.RedisCluster,
+                 scripts: Mapping[str, str]) -> None:
+        self._client = client
+        self.scripts = {name: Script(body) for name, body in scripts.items()}
+        self._by_sha = {script.sha: script for script in self.scripts.values()}
+        self._batcher: IterationBatcher[list[Command]] = IterationBatcher(self._send)
 
-class ScriptBatcher:
-    """`run(name, keys, args)` answers as `EVALSHA` of that script would (errors as
-    `ResponseError`), sharing one command with the calls of the same loop iteration."""
+    async def run(self, *commands: Command) -> Any:
+        return await self._batcher.run(list(commands))
 
-    def __init__(self, client: aioredis.Redis, scripts: Mapping[str, str]) -> None:
-        self._index = {name: i for i, name in enumerate(scripts, start=1)}
-        # `register_script` loads the dispatcher again when Redis lost it (restart, flush).
-        self._dispatch = client.register_script(dispatcher(list(scripts.values())))
-        self._batcher: IterationBatcher[Call] = IterationBatcher(self._send)
+    async def _execute(self, commands: list[Command]) -> list[Any]:
+        pipe = self._client.pipeline(transaction=False)
+        for command in commands:
+            pipe.execute_command(*command)
+        return await pipe.execute(raise_on_error=False)
 
-    async def run(self, name: str, keys: list[Any], args: list[Any]) -> Any:
-        return await self._batcher.run((self._index[name], keys, args))
-
-    async def _send(self, calls: list[Call]) -> list[Any]:
-        keys: list[Any] = []
-        argv: list[Any] = [len(calls)]
-        for index, call_keys, call_args in calls:
-            keys += call_keys
-            argv += [index, len(call_keys), len(call_args), *call_args]
-        replies = await self._dispatch(keys=keys, args=argv)
-        return [unwrap(reply) for reply in replies]
+    async def _send(self, calls: list[list[Command]]) -> list[Any]:
+        flat = [command for call in calls for command in call]
+        replies = await self._execute(flat)
+        lost = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+        if lost:
+            again = await self._execute([self._by_sha[flat[i][1]].text_call(flat[i])
+                                         for i in lost])
+            for i, reply in zip(lost, again, strict=True):
+                replies[i] = reply
+        answers, position = [], 0
+        for call in calls:
+            mine = replies[position:position + len(call)]
+            position += len(call)
+            failed = [reply for reply in mine if isinstance(reply, Exception)]
+            answers.append(failed[0] if failed else mine[-1])
+        return answers
 
     async def close(self) -> None:
         await self._batcher.close()

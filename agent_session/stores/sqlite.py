@@ -19,20 +19,18 @@ import json
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from ..clock import Clock
+from ..clock import Clock, from_us, to_us, wall_us
 from ..errors import VersionConflict
 from .base import Session, decode_cursor, encode_cursor
 from .batching import IterationBatcher
 from .locks import KeyedLocks, Renewal, busy, lease_tokens
 from .turns import UnlockingTurn
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
     session_id TEXT PRIMARY KEY,
@@ -62,19 +60,6 @@ TAKE_LEASE = (
     "expires_us=excluded.expires_us WHERE turn_locks.expires_us <= ? RETURNING "
     + ", ".join(f"(SELECT {column} FROM sessions WHERE sessions.session_id = "
                 "turn_locks.session_id AND sessions.expires_us > ?)" for column in COLUMNS))
-
-
-def to_us(moment: datetime) -> int:
-    return (moment - EPOCH) // timedelta(microseconds=1)
-
-
-def wall_us() -> int:
-    """Leases are shared between processes, so they use the wall clock, never an injected one."""
-    return to_us(datetime.now(UTC))
-
-
-def from_us(value: int) -> datetime:
-    return EPOCH + timedelta(microseconds=value)
 
 
 def path_of(url: str) -> Path:

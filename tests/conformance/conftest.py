@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -12,15 +12,9 @@ from agent_session.clock import FakeClock
 from agent_session.stores.base import SessionStore
 from agent_session.stores.factory import build_session_store
 
-from ..redis_server import redis_server
+from ..redis_server import flush
 
-STORES = ["memory", "sqlite", "redis"]
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    with redis_server() as url:
-        yield url
+STORES = ["memory", "sqlite", "redis", "redis_cluster"]
 
 
 @pytest.fixture
@@ -36,11 +30,13 @@ async def store(request, clock, tmp_path) -> AsyncIterator[SessionStore]:
     elif request.param == "redis":
         base = request.getfixturevalue("redis_url")
         url = base.rsplit("/", 1)[0] + f"/{uuid.uuid4().int % 16}"
+    elif request.param == "redis_cluster":
+        url = request.getfixturevalue("redis_cluster_url")
     else:
         url = "memory"
+    if request.param.startswith("redis"):
+        await flush(url)
     built = build_session_store(url, clock)
-    if request.param == "redis":
-        await built._redis.flushdb()
     try:
         yield built
     finally:
