@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.fakes.server import free_port  # noqa: E402
 from tests.fakes.tls import make_certificate  # noqa: E402
-from tests.redis_server import redis_server  # noqa: E402
+from tests.redis_server import redis_cluster, redis_server  # noqa: E402
 
 
 def start(args: list[str], env: dict[str, str], port: int, scheme: str = "http",
@@ -141,7 +141,8 @@ async def concurrency(args, stores: dict[str, str]) -> None:
     # Every store on watsonx; the openai backend on the memory store (the client is the same
     # kind of code path: what differs is the SDK).
     runs = [("watsonx", name, store) for name, store in stores.items()]
-    runs.append(("openai", "memory", stores["memory"]))
+    if "memory" in stores:
+        runs.append(("openai", "memory", stores["memory"]))
     runs = [run for run in runs if run[0] in args.backends]
     print(f"1. concurrency: {args.clients} clients, each request a new session's first turn, "
           "LLM 500 ms per call; turns/s over the bare route's (goal >= 0.9)")
@@ -215,10 +216,12 @@ async def main(args) -> None:
     try:
         if not args.only_concurrency:
             await overhead_and_growth(args)
-        with redis_server() as redis_url:
+        with redis_server() as redis_url, redis_cluster() as cluster_url:
             folder = tempfile.mkdtemp(prefix="bench-db-")
-            await concurrency(args, {"memory": "memory", "sqlite": f"sqlite:///{folder}/s.db",
-                                     "redis": redis_url})
+            stores = {"memory": "memory", "sqlite": f"sqlite:///{folder}/s.db",
+                      "redis": redis_url, "cluster": cluster_url}
+            await concurrency(args, {name: url for name, url in stores.items()
+                                     if name in args.stores})
     finally:
         await close_sessions()
 
@@ -233,4 +236,7 @@ if __name__ == "__main__":
     parser.add_argument("--backends", nargs="*", default=["watsonx", "openai"],
                         help="LLM backends for benchmark 1")
     parser.add_argument("--only-concurrency", action="store_true", help="benchmark 1 alone")
+    parser.add_argument("--stores", nargs="*", default=["memory", "sqlite", "redis", "cluster"],
+                        help="session stores for benchmark 1 (cluster: a three-master Redis "
+                             "Cluster)")
     asyncio.run(main(parser.parse_args()))

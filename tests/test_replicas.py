@@ -4,6 +4,7 @@ restarts."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -24,6 +25,13 @@ def two_replicas(request) -> Iterator[tuple[ServiceProcess, ServiceProcess]]:
     finally:
         a.stop()
         b.stop()
+
+
+def wait_until(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
 
 
 def user_turns(session: dict) -> list[str]:
@@ -126,3 +134,45 @@ async def test_two_processes_on_one_sqlite_file_serialize_turns(tmp_path):
     finally:
         a.stop()
         b.stop()
+
+
+@pytest.mark.parametrize("store", ["redis_url", "redis_cluster_url", "sqlite"])
+async def test_a_replica_killed_during_a_turn_leaves_none_of_it(request, store, tmp_path):
+    """Replica A dies in the middle of a turn (its model call takes 5 s): replica B gets the
+    session once A's lease lapses (2 s), and the session holds B's turn and nothing of A's."""
+    from .fakes.openai_server import FakeOpenAI
+    from .fakes.server import serve
+    from .fakes.watsonx import tool_calls
+
+    url = (f"sqlite:///{tmp_path / 'shared.db'}" if store == "sqlite"
+           else request.getfixturevalue(store))
+    ask = tool_calls(("prompt_user", {"question": "Where should the cab pick you up from?"}))
+    fake = FakeOpenAI(api_key="sk-fake", default=ask, delay=5.0)
+    with serve(fake.app()) as model_url:
+        env = {"SESSION_STORE": url, "TURN_LEASE_SECONDS": "2", "LLM_BACKEND": "openai",
+               "OPENAI_BASE_URL": f"{model_url}/v1", "OPENAI_API_KEY": "sk-fake",
+               "OPENAI_MODEL": "test-model", "AGENT_STRATEGY": "react"}
+        a, b = ServiceProcess(**env).start(), ServiceProcess(**env).start()
+        sid = f"mid-{uuid.uuid4().hex[:8]}"
+        try:
+            async with httpx.AsyncClient(timeout=30) as client:
+                doomed = asyncio.create_task(client.post(f"{a.url}/chat", json={
+                    "session_id": sid, "query": "lost with replica A"}))
+                # A holds the session and is in its model call:
+                await asyncio.to_thread(wait_until, lambda: bool(fake.requests))
+                a.kill()
+                with pytest.raises(httpx.HTTPError):
+                    await doomed
+                fake.delay = 0.0
+                started = asyncio.get_running_loop().time()
+                taken = await client.post(f"{b.url}/chat", json={"session_id": sid,
+                                                                  "query": "on replica B"})
+                waited = asyncio.get_running_loop().time() - started
+                assert taken.status_code == 200, taken.text
+                assert 0.5 < waited < 4.5  # after the lease lapsed, not after TURN_WAIT
+                session = (await client.get(f"{b.url}/session/{sid}")).json()
+        finally:
+            a.kill()
+            b.stop()
+    assert user_turns(session) == ["on replica B"]
+    assert [m["role"] for m in session["messages"]] == ["user", "assistant"]

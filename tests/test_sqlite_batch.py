@@ -12,7 +12,9 @@ import pytest
 from agent_session.clock import FakeClock
 from agent_session.errors import VersionConflict
 from agent_session.stores.base import Session
-from agent_session.stores.sqlite import SCHEMA, SqliteSessionStore, _run_all
+from agent_session.stores.sqlite import SqliteSessionStore
+from agent_session.stores.sqlite_schema import SCHEMA
+from agent_session.stores.sqlite_thread import run_batch
 
 
 def insert(conn: sqlite3.Connection, owner: str) -> int:
@@ -38,13 +40,18 @@ def conn(tmp_path):
     conn.close()
 
 
+def insert_then_refuse(conn: sqlite3.Connection, owner: str) -> None:
+    insert(conn, owner)
+    raise ValueError("refused after writing")
+
+
 def test_a_failing_call_is_undone_alone_and_the_rest_commit(conn):
     db, path = conn
     statements = []
     db.set_trace_callback(statements.append)
-    replies = _run_all(db, [(insert, ("a",)), (insert, ("a",)), (refuse, ()), (insert, ("b",))])
+    replies = run_batch(db, [(insert, ("a",)), (insert, ("a",)), (refuse, ()), (insert, ("b",))])
     assert statements[0] == "BEGIN IMMEDIATE" and statements[-1] == "COMMIT"  # one commit
-    assert len(statements) == 5
+    assert statements.count("COMMIT") == 1
     assert replies[0] == 1 and replies[3] == 1
     assert isinstance(replies[1], sqlite3.IntegrityError)  # duplicate key, that call only
     assert isinstance(replies[2], ValueError)
@@ -52,19 +59,27 @@ def test_a_failing_call_is_undone_alone_and_the_rest_commit(conn):
     assert owners(path) == ["a", "b"]
 
 
+def test_a_call_is_all_or_nothing_on_its_own(conn):
+    """A call that wrote and then failed leaves none of its writes (its savepoint)."""
+    db, path = conn
+    replies = run_batch(db, [(insert_then_refuse, ("half",)), (insert, ("whole",))])
+    assert isinstance(replies[0], ValueError) and replies[1] == 1
+    assert owners(path) == ["whole"]
+
+
 def test_a_batch_that_cannot_commit_fails_every_call_and_writes_nothing(conn):
     db, path = conn
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process holds the write lock past the timeout
     try:
-        replies = _run_all(db, [(insert, ("a",)), (insert, ("b",))])
+        replies = run_batch(db, [(insert, ("a",)), (insert, ("b",))])
     finally:
         other.execute("ROLLBACK")
         other.close()
     assert len(replies) == 2 and all(isinstance(r, sqlite3.OperationalError) for r in replies)
     assert not db.in_transaction
     assert owners(path) == []
-    assert _run_all(db, [(insert, ("a",)), (insert, ("b",))]) == [1, 1]  # usable again
+    assert run_batch(db, [(insert, ("a",)), (insert, ("b",))]) == [1, 1]  # usable again
 
 
 async def test_turns_of_one_burst_commit_together_and_a_conflict_stays_its_own(tmp_path):
@@ -79,13 +94,14 @@ async def test_turns_of_one_burst_commit_together_and_a_conflict_stays_its_own(t
 
     await store.save(session("stale", []), 0)
     trips = []
-    send = store._batch._send
+    batcher = store._thread._batcher  # count the trips to the connection's thread
+    send = batcher._send
 
     async def counted(calls):
         trips.append(len(calls))
         return await send(calls)
 
-    store._batch._send = counted
+    batcher._send = counted
 
     async def turn(session_id: str) -> None:
         async with store.turn(session_id, 5) as held:

@@ -2,7 +2,7 @@
 
 A store round trip costs the event loop more CPU than the work it asks for: a redis-py command
 about 0.15-0.2 ms (the pool, the retry wrapper, a write and a read with their wake-ups), a trip to
-aiosqlite's connection thread a future, a thread hand-off and a wake-up. The burst of turns that
+the sqlite connection's thread a future, a thread hand-off and a wake-up. The burst of turns that
 decides latency reaches the store within one loop iteration; batched, their calls share one
 round trip (Redis: 4x less CPU per call with 64 in flight, measured). A lone call costs one extra
 loop iteration (`call_soon`), nothing more.

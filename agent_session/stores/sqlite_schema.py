@@ -1,0 +1,67 @@
+"""The sqlite store's schema and statements, with the session table's columns named once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from ..clock import from_us, to_us
+from .base import Session
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id TEXT PRIMARY KEY,
+    user_id TEXT,
+    created_us INTEGER NOT NULL,
+    updated_us INTEGER NOT NULL,
+    expires_us INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user_id, updated_us DESC, session_id DESC);
+CREATE INDEX IF NOT EXISTS sessions_by_update ON sessions (updated_us DESC, session_id DESC);
+CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_us);
+CREATE TABLE IF NOT EXISTS turn_locks (
+    session_id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    expires_us INTEGER NOT NULL
+);
+"""
+# The session table's columns in the order every statement and `to_session` use.
+COLUMNS = ("session_id", "user_id", "created_us", "updated_us", "expires_us", "version", "body")
+DATA = COLUMNS[1:]  # what a save writes besides the key
+SELECT = f"SELECT {', '.join(COLUMNS)} FROM sessions"
+# A new session, or one replacing an expired row under the same id; a live row stays (0 rows).
+INSERT = (f"INSERT INTO sessions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+          " ON CONFLICT(session_id) DO UPDATE SET "
+          + ", ".join(f"{c}=excluded.{c}" for c in DATA) + " WHERE sessions.expires_us <= ?")
+# The version-checked save of a live session.
+UPDATE = (f"UPDATE sessions SET {', '.join(f'{c}=?' for c in DATA)}"
+          " WHERE session_id=? AND version=? AND expires_us > ?")
+# Take the turn lease (new, or over an expired one) and return the live session's data with it;
+# no row back means another holder has the lease.
+TAKE_LEASE = (
+    "INSERT INTO turn_locks (session_id, owner, expires_us) VALUES (?, ?, ?) "
+    "ON CONFLICT(session_id) DO UPDATE SET owner=excluded.owner, "
+    "expires_us=excluded.expires_us WHERE turn_locks.expires_us <= ? RETURNING "
+    + ", ".join(f"(SELECT {column} FROM sessions WHERE sessions.session_id = "
+                "turn_locks.session_id AND sessions.expires_us > ?)" for column in DATA))
+RENEW_LEASE = "UPDATE turn_locks SET expires_us = ? WHERE session_id = ? AND owner = ?"
+DROP_LEASE = "DELETE FROM turn_locks WHERE session_id = ? AND owner = ?"
+
+
+def data_of(session: Session, version: int) -> tuple:
+    """The values of `DATA` for `session` saved as `version`."""
+    body = json.dumps({"messages": session.messages, "result": session.result},
+                      separators=(",", ":"))
+    return (session.user_id, to_us(session.created_at), to_us(session.updated_at),
+            to_us(session.expires_at), version, body)
+
+
+def to_session(row: Sequence) -> Session:
+    """A row of `COLUMNS`."""
+    session_id, user_id, created, updated, expires, version, body = row
+    data = json.loads(body)
+    return Session(session_id=session_id, user_id=user_id, created_at=from_us(created),
+                   updated_at=from_us(updated), expires_at=from_us(expires),
+                   version=version, messages=data["messages"], result=data["result"])
