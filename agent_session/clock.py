@@ -17,19 +17,6 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-class FakeClock:
-    """A clock the tests move by hand."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, seconds: float) -> None:
-        self._now += timedelta(seconds=seconds)
-
-
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

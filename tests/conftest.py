@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
-from agent_session.clock import FakeClock
 from agent_session.config import Settings
-from agent_session.llm.scripted import ScriptedLLM
 from agent_session.main import create_app
 from agent_session.services import Overrides
 
+from .fakes.clock import FakeClock
+from .fakes.scripted_llm import ScriptedLLM
 from .redis_server import redis_cluster, redis_server
 
 TZ = "Asia/Kolkata"

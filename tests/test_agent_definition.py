@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 from agent_session.agent.actions import ActionContext, ActionRegistry
 from agent_session.agent.definition import load_definition
-from agent_session.llm.scripted import call
 from agent_session.prompts import SystemPrompt
+
+from .fakes.scripted_llm import call
 
 
 async def test_prompt_lists_registry_actions_and_rules(harness):

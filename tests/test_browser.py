@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent_session.llm.scripted import ScriptedLLM, call
 from agent_session.main import create_app
 from agent_session.services import Overrides
 from agent_session.speech.audio import encode
 from agent_session.speech.tts.local import LocalTextToSpeech
 
 from .conftest import make_settings
+from .fakes.scripted_llm import ScriptedLLM, call
 from .fakes.server import serve
 from .helpers import observations
 

@@ -6,8 +6,8 @@ import asyncio
 
 from agent_session.errors import LLMBadResponse, LLMTimeout, LLMUnavailable
 from agent_session.llm.base import ActionCall, LLMReply
-from agent_session.llm.scripted import call
 
+from .fakes.scripted_llm import call
 from .helpers import last_observation, observations
 
 

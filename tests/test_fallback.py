@@ -5,7 +5,8 @@ in /metrics) instead of a 502."""
 from __future__ import annotations
 
 from agent_session.agent.definition import load_definition
-from agent_session.llm.scripted import call
+
+from .fakes.scripted_llm import call
 
 FALLBACK = load_definition().fallback_question
 

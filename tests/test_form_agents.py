@@ -10,11 +10,11 @@ import pytest
 from agent_session.agent.custom_actions import AgentFileError
 from agent_session.config import Settings
 from agent_session.llm.base import LLMReply
-from agent_session.llm.scripted import ScriptedLLM, call
 from agent_session.main import create_app
 from agent_session.services import Overrides, build_services, strategy_name
 
 from .conftest import make_settings, running
+from .fakes.scripted_llm import ScriptedLLM, call
 
 DOCTOR = Path(__file__).parent / "agents" / "doctor.yaml"
 

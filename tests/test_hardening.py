@@ -7,11 +7,11 @@ import logging
 
 import pytest
 
-from agent_session.llm.scripted import call
 from agent_session.main import create_app
 from agent_session.services import Overrides
 
 from .conftest import make_settings, running
+from .fakes.scripted_llm import call
 
 ASK = [call("prompt_user", question="Where from?")]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent_session.llm.scripted import call
+from .fakes.scripted_llm import call
 
 ASK = [call("prompt_user", question="Where from?")]
 

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from agent_session.clock import FakeClock
 from agent_session.errors import SessionBusy
 from agent_session.stores.locks import Renewal, lease_tokens
 from agent_session.stores.redis import RedisSessionStore
 from agent_session.stores.sqlite import SqliteSessionStore
+
+from .fakes.clock import FakeClock
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,15 +74,14 @@ async def test_a_turn_longer_than_its_lease_stays_exclusive(backend):
 
 HOLDER = """
 import asyncio, sys
-from datetime import UTC, datetime
-from agent_session.clock import FakeClock
+from agent_session.clock import SystemClock
 from agent_session.stores.redis import RedisSessionStore
 from agent_session.stores.sqlite import SqliteSessionStore
 
 async def main():
     kind, url = sys.argv[1], sys.argv[2]
     store = (SqliteSessionStore if kind == "sqlite" else RedisSessionStore)(
-        url, FakeClock(datetime.now(UTC)), lease_seconds=0.3)
+        url, SystemClock(), lease_seconds=0.3)
     async with store.turn("crash", 5):
         print("held", flush=True)
         await asyncio.sleep(60)

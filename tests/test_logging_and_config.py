@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 
 from agent_session.config import Settings
-from agent_session.llm.scripted import ScriptedLLM, call
 from agent_session.main import create_app
 from agent_session.services import Overrides
 
 from .conftest import make_settings, running
+from .fakes.scripted_llm import ScriptedLLM, call
 
 
 def test_env_file_and_environment(tmp_path, monkeypatch):

@@ -7,8 +7,8 @@ import pytest
 
 from agent_session.agent.actions import ActionArgumentsError, parse_arguments
 from agent_session.llm.base import ActionCall
-from agent_session.llm.scripted import call
 
+from .fakes.scripted_llm import call
 from .helpers import last_observation
 
 

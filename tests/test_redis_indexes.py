@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from redis.crc import key_slot
 
-from agent_session.clock import FakeClock, to_us
+from agent_session.clock import to_us
 from agent_session.stores.base import Session
 from agent_session.stores.redis import (
     ALL_KEY,
@@ -21,6 +21,7 @@ from agent_session.stores.redis import (
     user_key,
 )
 
+from .fakes.clock import FakeClock
 from .redis_server import flush
 
 

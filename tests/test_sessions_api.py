@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from agent_session.llm.scripted import call
-
+from .fakes.scripted_llm import call
 from .helpers import observations
 
 ASK = [call("prompt_user", question="Where should the cab pick you up?")]

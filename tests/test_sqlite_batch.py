@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agent_session.clock import FakeClock
 from agent_session.errors import VersionConflict
 from agent_session.stores.base import Session
 from agent_session.stores.sqlite import SqliteSessionStore
 from agent_session.stores.sqlite_schema import SCHEMA
 from agent_session.stores.sqlite_thread import run_batch
+
+from .fakes.clock import FakeClock
 
 
 def insert(conn: sqlite3.Connection, owner: str) -> int:

@@ -12,11 +12,11 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from agent_session.llm.scripted import ScriptedLLM, call
 from agent_session.main import create_app
 from agent_session.services import Overrides
 
 from .conftest import make_settings
+from .fakes.scripted_llm import ScriptedLLM, call
 from .fakes.server import serve
 
 

@@ -10,12 +10,12 @@ import threading
 import httpx
 
 from agent_session.errors import LLMTimeout
-from agent_session.llm.scripted import ScriptedLLM, call
 from agent_session.main import create_app
 from agent_session.services import Overrides
 from agent_session.speech.audio import decode
 
 from .conftest import make_settings
+from .fakes.scripted_llm import ScriptedLLM, call
 from .fakes.server import serve
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 
@@ -34,7 +34,6 @@ class LLMRequest:
     messages: list[dict[str, Any]]
     actions: list[dict[str, Any]]
     session_id: str = ""
-    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agent_session.clock import FakeClock
 from agent_session.stores.base import SessionStore
 from agent_session.stores.factory import build_session_store
 
+from ..fakes.clock import FakeClock
 from ..redis_server import flush
 
 STORES = ["memory", "sqlite", "redis", "redis_cluster"]

@@ -11,8 +11,8 @@ import inspect
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..errors import LLMBadResponse
-from .base import ActionCall, JSONRequest, LLMReply, LLMRequest
+from agent_session.errors import LLMBadResponse
+from agent_session.llm.base import ActionCall, JSONRequest, LLMReply, LLMRequest
 
 Step = LLMReply | list[ActionCall] | dict[str, Any] | BaseException | Callable[[Any], Any]
 
