@@ -115,10 +115,6 @@ class TracedStore:
         with self.span("get", session_id):
             return await self._store.get(session_id)
 
-    async def save(self, session: Session, expected_version: int) -> Session:
-        with self.span("save", session.session_id):
-            return await self._store.save(session, expected_version)
-
     async def delete(self, session_id: str) -> bool:
         with self.span("delete", session_id):
             return await self._store.delete(session_id)
@@ -135,9 +131,6 @@ class TracedStore:
     async def delete_expired(self) -> int:
         with self.span("delete_expired"):
             return await self._store.delete_expired()
-
-    def lock(self, session_id: str, wait: float) -> Any:
-        return self._store.lock(session_id, wait)
 
     @asynccontextmanager
     async def turn(self, session_id: str, wait: float) -> AsyncIterator[StoreTurn]:

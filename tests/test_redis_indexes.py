@@ -81,3 +81,19 @@ async def test_a_session_whose_index_update_was_lost_is_served_and_listed_again(
         await held.commit(held.session.model_copy(update={"updated_at": clock.now()}))
     assert [s.session_id for s in (await store.list("u1", 10, None))[0]] == ["unlisted"]
     assert await store.count_live() == 1
+
+
+async def test_a_commit_after_another_writer_is_refused_and_unlocks(stores):
+    """As when a turn's lease lapsed and another replica wrote meanwhile."""
+    from agent_session.errors import VersionConflict
+
+    store, raw, clock = stores
+    await commit(store, session(clock, "moved"))
+    with pytest.raises(VersionConflict):
+        async with store.turn("moved", 1) as held:
+            await raw.hincrby(session_key("moved"), "version", 1)  # the other writer
+            await held.commit(held.session.model_copy(update={"messages": [
+                {"role": "user", "content": "lost"}]}))
+    assert (await store.get("moved")).messages == []
+    async with store.turn("moved", 0.1):  # the refused commit ended the lock too
+        pass

@@ -93,7 +93,8 @@ async def test_turns_of_one_burst_commit_together_and_a_conflict_stays_its_own(t
         return Session(session_id=session_id, user_id="u", created_at=now, updated_at=now,
                        expires_at=now + timedelta(minutes=5), messages=messages)
 
-    await store.save(session("stale", []), 0)
+    async with store.turn("stale", 1) as held:
+        await held.commit(session("stale", []))
     trips = []
     batcher = store._thread._batcher  # count the trips to the connection's thread
     send = batcher._send

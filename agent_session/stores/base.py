@@ -42,11 +42,6 @@ class SessionStore(Protocol):
         """The stored session, or None when unknown or expired."""
         ...
 
-    async def save(self, session: Session, expected_version: int) -> Session:
-        """Write the whole session atomically if its stored version is still `expected_version`
-        (0 for a new one); returns it with the new version. Raises `VersionConflict` otherwise."""
-        ...
-
     async def delete(self, session_id: str) -> bool:
         """Remove a session; False when it did not exist (or had expired)."""
         ...
@@ -65,14 +60,11 @@ class SessionStore(Protocol):
         """Remove expired sessions without loading the live ones; returns how many went."""
         ...
 
-    def lock(self, session_id: str, wait: float) -> AbstractAsyncContextManager[None]:
-        """Hold the session's turn lock, waiting up to `wait` seconds, else `SessionBusy`."""
-        ...
-
     def turn(self, session_id: str, wait: float) -> AbstractAsyncContextManager[StoreTurn]:
-        """`lock`, then `get` under it, with `commit` to `save`: what a turn does, as one call so
-        a networked store can take the lock and read in one round trip, and write and unlock
-        in another."""
+        """The only way to write: hold the session's turn lock (waiting up to `wait` seconds,
+        else `SessionBusy`; across processes for the shared stores), with the session as read
+        under it, and `commit` the turn's one write. One call, so a networked store can take
+        the lock and read in one round trip, and write and unlock in another."""
         ...
 
     async def ping(self) -> None:

@@ -1,15 +1,17 @@
 """In-process session store: fast, for one process; everything is lost on restart.
 
 Sessions are kept as objects whose messages are never changed in place (a turn appends by
-building a new list): `get` and `save` copy only the list, so a turn's cost does not grow with its
-history. Kept as JSON they cost a decode and an encode of the whole history every turn (0.1 ms at
-100 messages, a third of an echo turn's CPU); as objects a 10-message session takes 3.3 KB of
-memory instead of 1.6 (measured, `bench/stores.py`).
+building a new list): a read and a commit copy only the list, so a turn's cost does not grow
+with its history. Kept as JSON they cost a decode and an encode of the whole history every turn
+(0.1 ms at 100 messages, a third of an echo turn's CPU); as objects a 10-message session takes
+3.3 KB of memory instead of 1.6 (measured, `bench/stores.py`).
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
@@ -17,7 +19,6 @@ from ..clock import Clock
 from ..errors import VersionConflict
 from .base import Session, decode_cursor, encode_cursor
 from .locks import KeyedLocks
-from .turns import LockedTurn, locked_turn
 
 
 class _Meta(NamedTuple):
@@ -32,6 +33,17 @@ def _copied(session: Session) -> Session:
     return session.model_copy(update={
         "messages": list(session.messages),
         "result": dict(session.result) if session.result is not None else None})
+
+
+@dataclass
+class MemoryTurn:
+    """A turn on the memory store: the session read under the lock, and its commit."""
+
+    store: MemorySessionStore
+    session: Session | None
+
+    async def commit(self, session: Session) -> Session:
+        return self.store.write(session, self.session.version if self.session else 0)
 
 
 class MemorySessionStore:
@@ -50,7 +62,8 @@ class MemorySessionStore:
             return None
         return _copied(self._data[session_id])
 
-    async def save(self, session: Session, expected_version: int) -> Session:
+    def write(self, session: Session, expected_version: int) -> Session:
+        """Compare-and-swap on the version; only a turn's commit calls it, under the lock."""
         meta = self._meta.get(session.session_id)
         stored_version = meta.version if meta is not None and self._live(session.session_id) else 0
         if stored_version != expected_version:
@@ -99,11 +112,13 @@ class MemorySessionStore:
             self._meta.pop(sid, None)
         return len(stale)
 
-    def lock(self, session_id: str, wait: float) -> AbstractAsyncContextManager[None]:
-        return self._locks.hold(session_id, wait)
+    @asynccontextmanager
+    async def _turn(self, session_id: str, wait: float) -> AsyncIterator[MemoryTurn]:
+        async with self._locks.hold(session_id, wait):
+            yield MemoryTurn(self, await self.get(session_id))
 
-    def turn(self, session_id: str, wait: float) -> AbstractAsyncContextManager[LockedTurn]:
-        return locked_turn(self, session_id, wait)
+    def turn(self, session_id: str, wait: float) -> AbstractAsyncContextManager[MemoryTurn]:
+        return self._turn(session_id, wait)
 
     async def ping(self) -> None:
         return None

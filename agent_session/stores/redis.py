@@ -129,9 +129,6 @@ class RedisSessionStore:
     async def get(self, session_id: str) -> Session | None:
         return self._decode(session_id, await self._redis.hgetall(session_key(session_id)))
 
-    async def save(self, session: Session, expected_version: int) -> Session:
-        return await self._write(session, expected_version)
-
     async def _write(self, session: Session, expected_version: int,
                      lock_token: str | None = None) -> Session:
         saved = session.model_copy(update={"version": expected_version + 1})
@@ -256,14 +253,6 @@ class RedisSessionStore:
 
     def turn(self, session_id: str, wait: float) -> AbstractAsyncContextManager[UnlockingTurn]:
         return self._turn(session_id, wait)
-
-    @asynccontextmanager
-    async def _locked(self, session_id: str, wait: float) -> AsyncIterator[None]:
-        async with self._turn(session_id, wait):
-            yield
-
-    def lock(self, session_id: str, wait: float) -> AbstractAsyncContextManager[None]:
-        return self._locked(session_id, wait)
 
     async def ping(self) -> None:
         await self._redis.ping()

@@ -74,9 +74,6 @@ class SqliteSessionStore:
                                               "expires_us > ?", (session_id, self._now_us()))
         return to_session(rows[0]) if rows else None
 
-    async def save(self, session: Session, expected_version: int) -> Session:
-        return await self._write(session, expected_version)
-
     async def _write(self, session: Session, expected_version: int,
                      lease: tuple[str, str] | None = None) -> Session:
         written = await self._thread.batch(write, session, expected_version, self._now_us(),
@@ -129,14 +126,6 @@ class SqliteSessionStore:
 
     def turn(self, session_id: str, wait: float) -> AbstractAsyncContextManager[UnlockingTurn]:
         return self._turn(session_id, wait)
-
-    @asynccontextmanager
-    async def _locked(self, session_id: str, wait: float) -> AsyncIterator[None]:
-        async with self._turn(session_id, wait):
-            yield
-
-    def lock(self, session_id: str, wait: float) -> AbstractAsyncContextManager[None]:
-        return self._locked(session_id, wait)
 
     async def ping(self) -> None:
         await self._thread.call(fetch, "SELECT 1", ())

@@ -1,31 +1,12 @@
-"""What `SessionStore.turn` yields: `LockedTurn`, built from a store's own `lock`, `get` and
-`save` (where batching them saves nothing: the memory store), and `UnlockingTurn`, whose commit
-writes and ends the turn's lock in one round trip (the networked stores)."""
+"""`UnlockingTurn`, what the networked stores' `turn` yields: its commit writes and ends the
+turn's lock in one round trip."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 
 from ..errors import VersionConflict
-from .base import Session, SessionStore
-
-
-@dataclass
-class LockedTurn:
-    store: SessionStore
-    session: Session | None
-
-    async def commit(self, session: Session) -> Session:
-        return await self.store.save(session, self.session.version if self.session else 0)
-
-
-@asynccontextmanager
-async def locked_turn(store: SessionStore, session_id: str,
-                      wait: float) -> AsyncIterator[LockedTurn]:
-    async with store.lock(session_id, wait):
-        yield LockedTurn(store, await store.get(session_id))
+from .base import Session
 
 
 class UnlockingTurn:
