@@ -41,3 +41,16 @@ async def store(request, clock, tmp_path) -> AsyncIterator[SessionStore]:
         yield built
     finally:
         await built.close()
+
+
+from .backends import (  # noqa: E402,F401 (the other protocols' backends, as fixtures)
+    local_model,
+    model,
+    openai_fake,
+    places,
+    speech_fake,
+    stt,
+    tls,
+    tts,
+    watsonx_fake,
+)
