@@ -19,6 +19,7 @@ from .agent.actions import ActionContext
 from .agent.strategy import AgentStrategy, StepCallback
 from .clock import Clock
 from .errors import SessionForbidden, SessionNotFound, ShuttingDown, TurnTimeout
+from .events import Event, UserMessage
 from .logging_setup import session_id_var
 from .metrics import Metrics
 from .stores.base import Session, SessionStore, StoreTurn
@@ -51,12 +52,12 @@ class SessionPolicy:
     turn_timeout_seconds: float = 25
 
 
-def trim_history(messages: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+def trim_history(messages: list[Event], limit: int) -> list[Event]:
     """Drop the oldest whole turns (a turn starts at a user message) until `limit` holds; the
     latest turn is always kept, even when it alone is longer."""
     if len(messages) <= limit:
         return messages
-    starts = [i for i, m in enumerate(messages) if m.get("role") == "user"]
+    starts = [i for i, m in enumerate(messages) if isinstance(m, UserMessage)]
     for start in starts:
         if len(messages) - start <= limit:
             return messages[start:]
@@ -107,7 +108,7 @@ class SessionManager:
         past it), and save the session once, if the turn finishes."""
         session = turn.session
         now = self._clock.now()
-        user_message = {"role": "user", "content": query, "at": now.isoformat()}
+        user_message = UserMessage(content=query, at=now.isoformat())
         ctx = ActionContext(session_id=session.session_id, user_id=session.user_id, now=now)
         self._metrics.turns_in_progress.inc()
         deadline = self._policy.turn_timeout_seconds

@@ -14,6 +14,7 @@ from opentelemetry.trace import SpanKind, Tracer
 
 from .agent.actions import ActionContext, ActionRegistry
 from .agent.strategy import AgentStrategy, StepCallback, TurnOutcome
+from .events import Event, UserMessage
 from .llm.base import JSONRequest, LLMClient, LLMReply, LLMRequest
 from .stores.base import Session, SessionStore, StoreTurn
 
@@ -32,7 +33,7 @@ class TracedAgent:
     async def prepare(self) -> None:
         await self._agent.prepare()
 
-    async def run(self, history: list[dict[str, Any]], user_message: dict[str, Any],
+    async def run(self, history: list[Event], user_message: UserMessage,
                   ctx: ActionContext, on_step: StepCallback | None = None) -> TurnOutcome:
         attributes = {"gen_ai.operation.name": "invoke_agent", "session.id": ctx.session_id,
                       "gen_ai.conversation.id": ctx.session_id, "agent.strategy": self.name}

@@ -51,7 +51,7 @@ async def test_agent_file_overrides_prompt_actions_and_result(harness_factory, t
         request = h.llm.requests[0]
         assert request.system_prompt.startswith("You greet people.")
         assert "search_places" not in request.system_prompt
-        assert "no action named 'search_places'" in h.llm.requests[1].messages[-1]["content"]
+        assert "no action named 'search_places'" in h.llm.requests[1].messages[-1].content
 
 
 def test_prompt_follows_the_local_date_and_the_user():

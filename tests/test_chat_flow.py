@@ -81,7 +81,7 @@ async def test_session_goes_on_after_a_result(harness):
     assert second["status_code"] == "201"
     # The model saw the earlier turn's history in the new task.
     history = harness.llm.requests[-1].messages
-    assert [m["content"] for m in history if m["role"] == "user"] == ["book it",
+    assert [m.content for m in history if m.role == "user"] == ["book it",
                                                                       "another one please"]
 
 

@@ -48,7 +48,7 @@ async def test_the_custom_action_works_in_the_react_loop_too(harness_factory):
                       [call("prompt_user", question="Which day?")]])
         body = (await h.chat("I need a cardiologist")).json()
         assert body["query"] == "Which day?"
-        observation = h.llm.requests[1].messages[-1]["observation"]
+        observation = h.llm.requests[1].messages[-1].observation
         assert observation == {"doctor": {"name": "Dr. Mehta", "specialty": "cardiologist"}}
 
 

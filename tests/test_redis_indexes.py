@@ -86,6 +86,7 @@ async def test_a_session_whose_index_update_was_lost_is_served_and_listed_again(
 async def test_a_commit_after_another_writer_is_refused_and_unlocks(stores):
     """As when a turn's lease lapsed and another replica wrote meanwhile."""
     from agent_session.errors import VersionConflict
+    from agent_session.events import UserMessage
 
     store, raw, clock = stores
     await commit(store, session(clock, "moved"))
@@ -93,7 +94,7 @@ async def test_a_commit_after_another_writer_is_refused_and_unlocks(stores):
         async with store.turn("moved", 1) as held:
             await raw.hincrby(session_key("moved"), "version", 1)  # the other writer
             await held.commit(held.session.model_copy(update={"messages": [
-                {"role": "user", "content": "lost"}]}))
+                UserMessage(content="lost")]}))
     assert (await store.get("moved")).messages == []
     async with store.turn("moved", 0.1):  # the refused commit ended the lock too
         pass

@@ -118,7 +118,8 @@ async def test_turns_of_one_burst_commit_together_and_a_conflict_stays_its_own(t
     assert results[:20] == [None] * 20
     assert isinstance(results[20], VersionConflict)
     for i in range(20):
-        assert (await store.get(f"s{i}")).messages == [{"role": "user", "content": f"s{i}"}]
+        assert [m.model_dump() for m in (await store.get(f"s{i}")).messages] == [
+            {"role": "user", "content": f"s{i}"}]
     assert (await store.get("stale")).messages == []
     async with store.turn("stale", 0.1) as held:  # its lease went with the refused write
         assert held.session is not None

@@ -136,7 +136,7 @@ async def test_voice_turn_end_to_end_on_embedded_speech(harness):
     seen = {}
 
     def ask(request):
-        seen["query"] = request.messages[-1]["content"]
+        seen["query"] = request.messages[-1].content
         return [call("prompt_user", question="When should the cab come?")]
 
     harness.llm.extend([ask])

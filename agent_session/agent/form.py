@@ -19,6 +19,7 @@ from typing import Any
 
 import jsonschema
 
+from ..events import Event, FinalResult, Question, UserMessage
 from ..llm.base import JSONRequest, LLMClient
 from ..llm.messages import current_task
 from ..metrics import Metrics
@@ -52,14 +53,14 @@ class FormState:
     last_question: str | None = None
 
     @classmethod
-    def from_history(cls, history: list[dict[str, Any]]) -> FormState:
+    def from_history(cls, history: list[Event]) -> FormState:
         """The state after the current task's last question (empty after a result)."""
         for event in reversed(history[current_task(history):]):
-            if event.get("role") != "assistant":
+            if not isinstance(event, Question):
                 continue
-            form = event.get("form") if isinstance(event.get("form"), dict) else {}
+            form = event.form or {}
             return cls(dict(form.get("values") or {}), dict(form.get("said") or {}),
-                       form.get("asking"), event.get("content"))
+                       form.get("asking"), event.content)
         return cls()
 
     def clear(self, name: str) -> None:
@@ -124,16 +125,16 @@ class FormStrategy:
             self._llm_seconds.observe(took)
         log.info("form: the model has read its fixed prompt in %.1f s; ready", took)
 
-    async def run(self, history: list[dict[str, Any]], user_message: dict[str, Any],
+    async def run(self, history: list[Event], user_message: UserMessage,
                   ctx: ActionContext, on_step: StepCallback | None = None) -> TurnOutcome:
         await self._llm.check()  # loading the model is not part of the call's deadline
         state = FormState.from_history(history)
-        message = str(user_message.get("content", ""))
+        message = user_message.content
         raw, llm_ms = await self._extract(state, message, ctx)
         words, cancel = self._grounded(raw, message, state.asking)
         log.info("form: model said %s, grounded %s in %.0f ms", raw, words, llm_ms)
 
-        events: list[dict[str, Any]] = []
+        events: list[Event] = []
         prefix = ""
         if cancel:
             state = FormState()
@@ -169,8 +170,7 @@ class FormStrategy:
                 state.clear(name)
             return self._ask(state, slot, f"Sorry, that didn't work. {slot.question}", events,
                              raw, steps)
-        events.append({"role": "assistant", "kind": "final", "result": result,
-                       "content": json.dumps(result)})
+        events.append(FinalResult.of(result))
         return TurnOutcome(kind="final", result=result, events=events, steps=steps)
 
     # -- the one model call --------------------------------------------------------------------
@@ -205,7 +205,7 @@ class FormStrategy:
     # -- deterministic resolution --------------------------------------------------------------
 
     async def _resolve(self, slot: Slot, said: str, ctx: ActionContext,
-                       events: list[dict[str, Any]], on_step: StepCallback | None,
+                       events: list[Event], on_step: StepCallback | None,
                        llm_ms: float) -> tuple[str | None, str | None, int]:
         """(value, None, actions run) or (None, the reason it was refused, actions run). The
         first rule whose `when` matches decides; with none, the words are the value."""
@@ -229,11 +229,11 @@ class FormStrategy:
         return said, None, 0
 
     def _ask(self, state: FormState, slot: Slot | None, question: str,
-             events: list[dict[str, Any]], raw: dict[str, Any], steps: int,
+             events: list[Event], raw: dict[str, Any], steps: int,
              kind: str = "question") -> TurnOutcome:
         question = question.strip()
-        events.append({"role": "assistant", "kind": "question", "content": question,
-                       "form": {"values": state.values, "said": state.said,
-                                "asking": slot.name if slot else None, "extracted": raw}})
+        events.append(Question(content=question, form={
+            "values": dict(state.values), "said": dict(state.said),
+            "asking": slot.name if slot else None, "extracted": raw}))
         return TurnOutcome(kind=kind, question=question, events=events,  # type: ignore[arg-type]
                            steps=steps)

@@ -16,10 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..events import Event, FinalResult, InvalidAction, Question, UserMessage
 from ..llm.base import ActionCall, LLMClient, LLMRequest
 from ..metrics import Metrics
 from .actions import ActionArgumentsError, ActionContext, ActionRegistry, parse_arguments
-from .steps import ActionSteps, model_call, tool_event
+from .steps import ActionSteps, model_call
 from .strategy import StepCallback, TurnOutcome
 
 log = logging.getLogger(__name__)
@@ -69,8 +70,8 @@ class AgentLoop:
 
     async def run(
         self,
-        history: list[dict[str, Any]],
-        user_message: dict[str, Any],
+        history: list[Event],
+        user_message: UserMessage,
         ctx: ActionContext,
         on_step: StepCallback | None = None,
     ) -> TurnOutcome:
@@ -79,7 +80,7 @@ class AgentLoop:
         # Set-up (loading a local model, a watsonx client's first token) is not a model call:
         # it happens before the per-call deadline starts.
         await self._llm.check()
-        events: list[dict[str, Any]] = []
+        events: list[Event] = []
         seen: dict[tuple[str, str], dict[str, Any]] = {}
         refused: set[tuple[str, str]] = set()
         prompt = self._system_prompt(ctx)
@@ -92,9 +93,9 @@ class AgentLoop:
                      [a.name for a in reply.actions] or "no action", llm_ms)
             if not reply.actions:
                 hint = (reply.text or "").strip()[:200]
-                event = tool_event("invalid_action", {"text": hint}, {
-                    "error": "Reply with an action call, not text. To ask the user something, "
-                             "call prompt_user; to finish, call final_answer."})
+                event = InvalidAction.said(hint, "Reply with an action call, not text. To ask "
+                                                 "the user something, call prompt_user; to "
+                                                 "finish, call final_answer.")
                 events.append(event)
                 await self._notify(on_step, event, llm_ms)
                 continue
@@ -112,9 +113,8 @@ class AgentLoop:
         log.info("no answer within %d steps; falling back", self._limits.max_iterations)
         return self._fall_back(events, self._limits.max_iterations)
 
-    def _fall_back(self, events: list[dict[str, Any]], steps: int) -> TurnOutcome:
-        question = {"role": "assistant", "kind": "question", "content": self._fallback,
-                    "fallback": True}
+    def _fall_back(self, events: list[Event], steps: int) -> TurnOutcome:
+        question = Question(content=self._fallback, fallback=True)
         return TurnOutcome(kind="fallback", question=self._fallback,
                            events=[*events, question], steps=steps)
 
@@ -124,7 +124,7 @@ class AgentLoop:
         ctx: ActionContext,
         seen: dict[tuple[str, str], dict[str, Any]],
         refused: set[tuple[str, str]],
-        events: list[dict[str, Any]],
+        events: list[Event],
         on_step: StepCallback | None,
         llm_ms: float,
     ) -> TurnOutcome | None:
@@ -148,11 +148,10 @@ class AgentLoop:
 
         if action.ends_turn == "question":
             question = str(arguments.get("question", "")).strip()
-            events.append({"role": "assistant", "kind": "question", "content": question})
+            events.append(Question(content=question))
             return TurnOutcome(kind="question", question=question)
         if action.ends_turn == "final":
-            events.append({"role": "assistant", "kind": "final", "result": arguments,
-                           "content": json.dumps(arguments)})
+            events.append(FinalResult.of(arguments))
             return TurnOutcome(kind="final", result=arguments)
 
         key = (action.name, _canonical(arguments))
@@ -172,7 +171,7 @@ class AgentLoop:
         return None
 
     @staticmethod
-    async def _notify(on_step: StepCallback | None, event: dict[str, Any], llm_ms: float) -> None:
+    async def _notify(on_step: StepCallback | None, event: InvalidAction, llm_ms: float) -> None:
         if on_step is not None:
-            await on_step({"action": event["name"], "args": event["arguments"],
-                           "observation": event["observation"], "ms": round(llm_ms)})
+            await on_step({"action": event.name, "args": event.arguments,
+                           "observation": event.observation, "ms": round(llm_ms)})

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from prometheus_client import Histogram
 
 from ..errors import LLMTimeout, ServiceError
+from ..events import ActionStep, Event
 from .actions import ActionContext, ActionRegistry
 from .strategy import StepCallback
 
@@ -45,11 +46,6 @@ def clip(observation: dict[str, Any]) -> dict[str, Any]:
     return {"truncated": text[:MAX_OBSERVATION_CHARS]}
 
 
-def tool_event(name: str, arguments: dict[str, Any], observation: dict[str, Any]) -> dict:
-    return {"role": "tool", "name": name, "arguments": arguments,
-            "observation": observation, "content": json.dumps(observation, default=str)}
-
-
 class ActionSteps:
     def __init__(self, registry: ActionRegistry, action_timeout: float) -> None:
         self._registry = registry
@@ -73,11 +69,10 @@ class ActionSteps:
         return clip(result)
 
     @staticmethod
-    async def record(events: list[dict[str, Any]], name: str, arguments: dict[str, Any],
+    async def record(events: list[Event], name: str, arguments: dict[str, Any],
                      observation: dict[str, Any], on_step: StepCallback | None,
                      llm_ms: float) -> None:
-        event = tool_event(name, arguments, observation)
-        events.append(event)
+        events.append(ActionStep.of(name, arguments, observation))
         if on_step is not None:
             await on_step({"action": name, "args": arguments, "observation": observation,
                            "ms": round(llm_ms)})

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from ..events import Event, UserMessage
 from .actions import ActionContext
 
 StepCallback = Callable[[dict[str, Any]], Awaitable[None]]
@@ -25,7 +26,7 @@ class TurnOutcome:
     kind: Literal["question", "final", "fallback"]
     question: str | None = None
     result: dict[str, Any] | None = None
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
     steps: int = 0
 
 
@@ -37,7 +38,7 @@ class AgentStrategy(Protocol):
         """Started in the background at start-up (warm a model up); never raises."""
         ...
 
-    async def run(self, history: list[dict[str, Any]], user_message: dict[str, Any],
+    async def run(self, history: list[Event], user_message: UserMessage,
                   ctx: ActionContext, on_step: StepCallback | None = None) -> TurnOutcome:
         """Play one turn. `history` is not modified; the outcome's `events` are the new tool and
         assistant messages, which the caller stores after `user_message`."""

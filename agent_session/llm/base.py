@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..events import Event
+
 
 @dataclass(frozen=True)
 class ActionCall:
@@ -27,11 +29,11 @@ class LLMReply:
 
 @dataclass(frozen=True)
 class LLMRequest:
-    """`messages` are session events (user/assistant/tool dicts), oldest first; `actions` are
+    """`messages` are session events (`events.py`), oldest first; `actions` are
     `{"name", "description", "parameters"}` specs from the action registry."""
 
     system_prompt: str
-    messages: list[dict[str, Any]]
+    messages: list[Event]
     actions: list[dict[str, Any]]
     session_id: str = ""
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..events import UserMessage
 from .base import ActionCall, JSONRequest, LLMReply, LLMRequest
 
 MAX_QUESTION = 500
@@ -15,8 +16,8 @@ class EchoLLM:
     name = "echo"
 
     async def complete(self, request: LLMRequest) -> LLMReply:
-        said = next((m["content"] for m in reversed(request.messages) if m.get("role") == "user"),
-                    "")
+        said = next((m.content for m in reversed(request.messages)
+                     if isinstance(m, UserMessage)), "")
         question = f"You said: {said}"
         if len(question) > MAX_QUESTION:  # prompt_user takes at most 500 characters
             question = question[: MAX_QUESTION - 1] + "…"

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LLMBadResponse, LLMUnavailable
+from ..events import Event, UserMessage
 from ..worker import Worker
 from .base import ActionCall, JSONRequest, LLMReply, LLMRequest
 from .messages import action_union_schema, compact, grammar_schema, json_object, to_chat_messages
@@ -172,7 +173,7 @@ class LocalLLM:
             self._chat_formatter = Jinja2ChatFormatter(template, eos_token=eos, bos_token="")
         return self._chat_formatter
 
-    def _fit(self, llama: Any, system: str, events: list[dict[str, Any]],
+    def _fit(self, llama: Any, system: str, events: list[Event],
              tools: list[dict[str, Any]]) -> str:
         """The rendered prompt within the context budget: drop the oldest turns (never the
         system prompt, never the current turn) until it leaves room for the answer."""
@@ -182,7 +183,7 @@ class LocalLLM:
             messages = to_chat_messages(system, events, "native", arguments_as="object")
             prompt = self._formatter(llama)(messages=messages, tools=tools or None).prompt
             size = len(llama.tokenize(prompt.encode(), add_bos=False, special=True))
-            starts = [i for i, e in enumerate(events) if e.get("role") == "user"]
+            starts = [i for i, e in enumerate(events) if isinstance(e, UserMessage)]
             if size <= budget or len(starts) <= 1:
                 return prompt
             events = events[starts[1]:]

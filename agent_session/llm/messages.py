@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
+from ..events import ActionStep, Event, FinalResult, InvalidAction, Question, UserMessage
+
 Mode = Literal["json", "native"]
 
 
@@ -14,61 +16,60 @@ def _action_json(name: str, arguments: Any) -> str:
     return json.dumps({"name": name, "arguments": arguments}, ensure_ascii=False)
 
 
-def current_task(events: list[dict[str, Any]]) -> int:
+def current_task(events: list[Event]) -> int:
     """Index where the current task starts: just after the last final result."""
     for i in range(len(events) - 1, -1, -1):
-        if events[i].get("role") == "assistant" and events[i].get("kind") == "final":
+        if isinstance(events[i], FinalResult):
             return i + 1
     return 0
 
 
-def compact(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def compact(events: list[Event]) -> list[Event]:
     """Earlier tasks keep only what was said (user, questions, results); the current task keeps
     every step, which the model needs to finish it."""
     start = current_task(events)
-    done = [e for e in events[:start] if e.get("role") in ("user", "assistant")]
+    done = [e for e in events[:start] if isinstance(e, UserMessage | Question | FinalResult)]
     return done + events[start:]
 
 
-def to_chat_messages(system_prompt: str, events: list[dict[str, Any]], mode: Mode,
+def to_chat_messages(system_prompt: str, events: list[Event], mode: Mode,
                      arguments_as: Literal["string", "object"] = "string") -> list[dict[str, Any]]:
     """`arguments_as="object"` keeps tool-call arguments as dicts, for chat templates that
     serialize them themselves (Qwen's `tojson`)."""
     messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt}]
     for index, event in enumerate(events):
-        role = event.get("role")
-        if role == "user":
-            messages.append({"role": "user", "content": event["content"]})
-        elif role == "assistant" and event.get("kind") == "final":
+        if isinstance(event, UserMessage):
+            messages.append({"role": "user", "content": event.content})
+        elif isinstance(event, FinalResult):
             if mode == "json":
                 messages.append({"role": "assistant",
-                                 "content": _action_json("final_answer", event["result"])})
+                                 "content": _action_json("final_answer", event.result)})
             else:
                 messages.append({"role": "assistant",
-                                 "content": "Done: " + json.dumps(event["result"])})
-        elif role == "assistant":
+                                 "content": "Done: " + json.dumps(event.result)})
+        elif isinstance(event, Question):
             if mode == "json":
                 messages.append({"role": "assistant", "content": _action_json(
-                    "prompt_user", {"question": event["content"]})})
+                    "prompt_user", {"question": event.content})})
             else:
-                messages.append({"role": "assistant", "content": event["content"]})
-        elif role == "tool" and event.get("name") == "invalid_action":
-            text = (event.get("arguments") or {}).get("text") or ""
+                messages.append({"role": "assistant", "content": event.content})
+        elif isinstance(event, InvalidAction):
+            text = event.arguments.get("text") or ""
             messages.append({"role": "assistant", "content": text or "(no action)"})
-            messages.append({"role": "user", "content": event["observation"]["error"]})
-        elif role == "tool":
-            observation = json.dumps(event["observation"], ensure_ascii=False)
+            messages.append({"role": "user", "content": event.observation["error"]})
+        elif isinstance(event, ActionStep):
+            observation = json.dumps(event.observation, ensure_ascii=False)
             if mode == "json":
                 messages.append({"role": "assistant",
-                                 "content": _action_json(event["name"], event["arguments"])})
+                                 "content": _action_json(event.name, event.arguments)})
                 messages.append({"role": "tool", "content": observation})
             else:
                 call_id = f"call_{index}"
                 messages.append({"role": "assistant", "content": "", "tool_calls": [{
                     "id": call_id, "type": "function",
-                    "function": {"name": event["name"], "arguments": (
-                        event["arguments"] if arguments_as == "object"
-                        else json.dumps(event["arguments"]))}}]})
+                    "function": {"name": event.name, "arguments": (
+                        event.arguments if arguments_as == "object"
+                        else json.dumps(event.arguments))}}]})
                 messages.append({"role": "tool", "tool_call_id": call_id,
                                  "content": observation})
     return messages

@@ -9,6 +9,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from ..events import Event
+
 
 class Session(BaseModel):
     """One conversation: its owner, its events in order, and the last structured result."""
@@ -18,7 +20,7 @@ class Session(BaseModel):
     created_at: datetime
     updated_at: datetime
     expires_at: datetime
-    messages: list[dict[str, Any]] = Field(default_factory=list)
+    messages: list[Event] = Field(default_factory=list)
     result: dict[str, Any] | None = None
     version: int = 0
 

@@ -52,8 +52,7 @@ DROP_LEASE = "DELETE FROM turn_locks WHERE session_id = ? AND owner = ?"
 
 def data_of(session: Session, version: int) -> tuple:
     """The values of `DATA` for `session` saved as `version`."""
-    body = json.dumps({"messages": session.messages, "result": session.result},
-                      separators=(",", ":"))
+    body = session.model_dump_json(include={"messages", "result"})
     return (session.user_id, to_us(session.created_at), to_us(session.updated_at),
             to_us(session.expires_at), version, body)
 

@@ -21,4 +21,4 @@ async def put(store: SessionStore, session: Session) -> Session:
 
 
 def said(session: Session | None) -> list[str]:
-    return [m["content"] for m in session.messages] if session else []
+    return [m.content for m in session.messages] if session else []

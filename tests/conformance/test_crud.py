@@ -3,6 +3,8 @@ read's copy never changes the store."""
 
 from __future__ import annotations
 
+from agent_session.events import Question
+
 from .sessions import new_session, put, said
 
 
@@ -12,7 +14,7 @@ async def test_a_commit_is_read_back_with_its_version(store, clock):
     assert saved.version == 1
     got = await store.get("s1")
     assert got == saved
-    got.messages.append({"role": "assistant", "content": "hello"})  # the caller's copy only
+    got.messages.append(Question(content="hello"))  # the caller's copy only
     assert said(await store.get("s1")) == ["hi"]
     again = await put(store, got)
     assert again.version == 2 and said(await store.get("s1")) == ["hi", "hello"]

@@ -8,21 +8,24 @@ import asyncio
 import pytest
 
 from agent_session.errors import SessionBusy
+from agent_session.events import UserMessage
 
 from .sessions import new_session, put, said
 
 
 async def test_turns_serialize_and_a_waiting_turn_times_out(store):
     order = []
+    inside = asyncio.Event()
 
     async def holder():
         async with store.turn("s1", wait=1):
             order.append("first in")
+            inside.set()
             await asyncio.sleep(0.1)
             order.append("first out")
 
     task = asyncio.create_task(holder())
-    await asyncio.sleep(0.01)
+    await inside.wait()
     with pytest.raises(SessionBusy):
         async with store.turn("s1", wait=0.02):
             pass
@@ -45,7 +48,7 @@ async def test_turn_reads_under_the_lock_and_commits(store, clock):
             async with store.turn("s1", wait=0.02):
                 pass
         changed = turn.session.model_copy(update={
-            "messages": [*turn.session.messages, {"role": "user", "content": "b"}]})
+            "messages": [*turn.session.messages, UserMessage(content="b")]})
         second = await turn.commit(changed)
     assert second.version == 2
     assert said(await store.get("s1")) == ["a", "b"]
@@ -71,7 +74,7 @@ async def test_concurrent_turns_are_each_kept_once(store, clock):
         async with store.turn("s1", wait=5) as turn:
             await asyncio.sleep(0)
             await turn.commit(turn.session.model_copy(update={
-                "messages": [*turn.session.messages, {"role": "user", "content": f"m{i}"}]}))
+                "messages": [*turn.session.messages, UserMessage(content=f"m{i}")]}))
 
     await asyncio.gather(*(one(i) for i in range(20)))
     final = await store.get("s1")
