@@ -7,6 +7,13 @@ Routers never build error responses themselves: one exception handler in `main.p
 from __future__ import annotations
 
 
+class ConfigurationError(ValueError):
+    """A setting that cannot work (a backend chosen without its credentials, an unknown store
+    URL): every backend factory raises it, so the service refuses to start and says which
+    setting to fix. A backend that is configured but unreachable is not this: the service
+    starts and `/ready` says what fails."""
+
+
 class ServiceError(Exception):
     """Base of every expected failure; `detail` is a sentence a user can act on."""
 

@@ -21,7 +21,7 @@ from .api.middleware import (
     TrustedProxyMiddleware,
 )
 from .config import Settings
-from .errors import ServiceError
+from .errors import ConfigurationError, ServiceError
 from .logging_setup import configure_logging
 from .services import Overrides, build_services
 
@@ -40,7 +40,11 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level, settings.log_file, settings.secrets())
-        services = build_services(settings, overrides)
+        try:
+            services = build_services(settings, overrides)
+        except ConfigurationError as exc:
+            log.error("cannot start: %s", exc)
+            raise
         interval = max(0.05, min(60.0, settings.session_ttl_seconds / 4))
         services.tasks.append(asyncio.create_task(services.manager.sweep_forever(interval)))
         if services.agent.needs_warm_up:

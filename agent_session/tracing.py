@@ -22,6 +22,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import Tracer
 
+from .errors import ConfigurationError
+
 log = logging.getLogger(__name__)
 DEFAULT_SERVICE_NAME = "agent-session-service"
 
@@ -51,8 +53,8 @@ def _exporter(environ: Mapping[str, str]) -> SpanExporter:
 
         return OTLPSpanExporter()
     if protocol != "http/protobuf":
-        raise ValueError(f"OTEL_EXPORTER_OTLP_PROTOCOL={protocol!r} is not supported; use "
-                         "http/protobuf or grpc.")
+        raise ConfigurationError(f"OTEL_EXPORTER_OTLP_PROTOCOL={protocol!r} is not supported; "
+                                 "use http/protobuf or grpc.")
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as Http
 
     return Http()

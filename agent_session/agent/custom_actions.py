@@ -9,11 +9,12 @@ import importlib
 import inspect
 from typing import Any
 
+from ..errors import ConfigurationError
 from .actions import Action, ActionContext, schema_action
 from .definition import AgentDefinition, CustomAction
 
 
-class AgentFileError(ValueError):
+class AgentFileError(ConfigurationError):
     """The agent file names something that cannot be used; the message says what."""
 
 

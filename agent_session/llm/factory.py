@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from ..config import Settings
+from ..errors import ConfigurationError
 from .base import LLMClient
 from .unavailable import UnavailableLLM
 
 
 def build_llm_client(settings: Settings) -> LLMClient:
-    """Never raises for a backend that cannot start: it returns a client that answers 503 with
-    the reason, so the service stays up and `/ready` says what is wrong."""
+    """`ConfigurationError` for a backend chosen without its settings. A configured backend
+    that cannot serve (unreachable, credentials rejected, model missing) answers 503 with the
+    reason at run time, so the service stays up and `/ready` says what is wrong."""
     backend = settings.llm_backend
     if backend == "auto":
         backend = ("watsonx" if settings.wx_api_key is not None
@@ -22,7 +24,7 @@ def build_llm_client(settings: Settings) -> LLMClient:
         return UnavailableLLM("No LLM backend is configured (LLM_BACKEND=none).")
     if backend == "watsonx":
         if settings.wx_api_key is None or not settings.wx_url:
-            return UnavailableLLM("LLM_BACKEND=watsonx needs WX_API_KEY and WX_URL.")
+            raise ConfigurationError("LLM_BACKEND=watsonx needs WX_API_KEY and WX_URL.")
         from .watsonx import WatsonxLLM
 
         return WatsonxLLM(
@@ -34,7 +36,8 @@ def build_llm_client(settings: Settings) -> LLMClient:
             timeout=settings.llm_timeout_seconds)
     if backend == "openai":
         if not settings.openai_base_url or not settings.openai_model:
-            return UnavailableLLM("LLM_BACKEND=openai needs OPENAI_BASE_URL and OPENAI_MODEL.")
+            raise ConfigurationError("LLM_BACKEND=openai needs OPENAI_BASE_URL and "
+                                     "OPENAI_MODEL.")
         from .openai_chat import OpenAILLM
 
         key = settings.openai_api_key
@@ -43,12 +46,7 @@ def build_llm_client(settings: Settings) -> LLMClient:
                          verify=settings.openai_verify,
                          max_retries=settings.openai_max_retries,
                          timeout=settings.llm_timeout_seconds)
-    if backend == "local":
-        from .local import LocalLLM
+    from .local import LocalLLM
 
-        return LocalLLM(settings.local_model_path, settings.model_cache_dir,
-                        timeout=settings.llm_timeout_seconds)
-    return UnavailableLLM(
-        f"The {backend!r} LLM backend is not available in this build; "
-        "set LLM_BACKEND to a backend that is installed."
-    )
+    return LocalLLM(settings.local_model_path, settings.model_cache_dir,
+                    timeout=settings.llm_timeout_seconds)

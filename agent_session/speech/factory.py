@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..config import Settings
+from ..errors import ConfigurationError
 from .stt.base import SpeechToText
 from .tts.base import TextToSpeech
 
@@ -13,7 +14,7 @@ def build_speech_to_text(settings: Settings, vocabulary: list[str]) -> SpeechToT
         backend = "watson" if settings.stt_api_key is not None else "local"
     if backend == "watson":
         if settings.stt_api_key is None or not settings.stt_url:
-            raise ValueError("STT_BACKEND=watson needs STT_API_KEY and STT_URL.")
+            raise ConfigurationError("STT_BACKEND=watson needs STT_API_KEY and STT_URL.")
         from .stt.watson import WatsonSpeechToText
 
         return WatsonSpeechToText(settings.stt_api_key.get_secret_value(), settings.stt_url,
@@ -29,7 +30,7 @@ def build_text_to_speech(settings: Settings) -> TextToSpeech:
         backend = "watson" if settings.tts_api_key is not None else "local"
     if backend == "watson":
         if settings.tts_api_key is None or not settings.tts_url:
-            raise ValueError("TTS_BACKEND=watson needs TTS_API_KEY and TTS_URL.")
+            raise ConfigurationError("TTS_BACKEND=watson needs TTS_API_KEY and TTS_URL.")
         from .tts.watson import WatsonTextToSpeech
 
         return WatsonTextToSpeech(settings.tts_api_key.get_secret_value(), settings.tts_url,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..clock import Clock
+from ..errors import ConfigurationError
 from .base import SessionStore
 
 
@@ -19,7 +20,7 @@ def build_session_store(url: str, clock: Clock, lease_seconds: float = 60.0) -> 
         from .redis import RedisSessionStore
 
         return RedisSessionStore(url, clock, lease_seconds)
-    raise ValueError(
+    raise ConfigurationError(
         f"SESSION_STORE={url.split('://')[0]!r} is not supported; use memory, "
         "sqlite:///path.db, redis://host:port/db or redis+cluster://host:port[,host:port...]."
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...config import Settings
+from ...errors import ConfigurationError
 from .base import PlacesProvider
 
 
@@ -12,7 +13,7 @@ def build_places_provider(settings: Settings) -> PlacesProvider:
         backend = "google" if settings.google_maps_api_key is not None else "offline"
     if backend == "google":
         if settings.google_maps_api_key is None:
-            raise ValueError("PLACES_BACKEND=google needs GOOGLE_MAPS_API_KEY.")
+            raise ConfigurationError("PLACES_BACKEND=google needs GOOGLE_MAPS_API_KEY.")
         from .google import GooglePlaces
 
         return GooglePlaces(settings.google_maps_api_key.get_secret_value(),
