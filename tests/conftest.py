@@ -16,6 +16,7 @@ from agent_session.services import Overrides
 
 from .fakes.clock import FakeClock
 from .fakes.scripted_llm import ScriptedLLM
+from .fakes.tls import make_certificate
 from .redis_server import redis_cluster, redis_server
 
 TZ = "Asia/Kolkata"
@@ -72,6 +73,12 @@ def harness_factory() -> Callable[..., Any]:
 async def harness(harness_factory) -> AsyncIterator[Harness]:
     async with harness_factory() as h:
         yield h
+
+
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory) -> tuple:
+    """(certificate, key) of a TLS server certificate for 127.0.0.1 the fakes serve with."""
+    return make_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""`LLM_BACKEND=openai` through the real `openai` SDK against a fake OpenAI-compatible server
+"""`LLM_BACKEND=openai` (plain JSON over pyreqwest) against a fake OpenAI-compatible server
 over HTTPS (certificate made by the tests): both strategies, faults, the pool."""
 
 from __future__ import annotations
@@ -15,15 +15,9 @@ from agent_session.main import create_app
 from .conftest import make_settings, running
 from .fakes.openai_server import FakeOpenAI, error, json_answer
 from .fakes.server import serve
-from .fakes.tls import make_certificate
 from .fakes.watsonx import text, tool_calls
 
 KEY = "sk-test-secret-key-456"
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory) -> tuple:
-    return make_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture(scope="module")

@@ -14,15 +14,9 @@ from agent_session.main import create_app
 
 from .conftest import make_settings, running
 from .fakes.server import serve
-from .fakes.tls import make_certificate
 from .fakes.watsonx import FakeWatsonx, text, tool_calls
 
 KEY = "wx-secret-api-key-123"
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory) -> tuple:
-    return make_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture(scope="module")

@@ -16,12 +16,6 @@ from starlette.routing import Route
 from agent_session.llm.http_client import async_client
 
 from .fakes.server import free_port, serve
-from .fakes.tls import make_certificate
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory) -> tuple:
-    return make_certificate(tmp_path_factory.mktemp("client-tls"))
 
 
 @pytest.fixture(scope="module")

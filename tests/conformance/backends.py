@@ -21,18 +21,12 @@ from ..fakes import google_places
 from ..fakes.openai_server import FakeOpenAI, json_answer
 from ..fakes.scripted_llm import ScriptedLLM, call
 from ..fakes.server import serve
-from ..fakes.tls import make_certificate
 from ..fakes.watson_speech import FakeWatsonSpeech
 from ..fakes.watsonx import FakeWatsonx, tool_calls
 
 
 def settings(**values: Any) -> Settings:
     return Settings(_env_file=None, log_file="", **values)
-
-
-@pytest.fixture(scope="session")
-def tls(tmp_path_factory) -> tuple:
-    return make_certificate(tmp_path_factory.mktemp("conformance-tls"))
 
 
 @pytest.fixture(scope="session")

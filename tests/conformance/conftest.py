@@ -50,7 +50,6 @@ from .backends import (  # noqa: E402,F401 (the other protocols' backends, as fi
     places,
     speech_fake,
     stt,
-    tls,
     tts,
     watsonx_fake,
 )
