@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     # Uploads
     max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1)
     max_audio_seconds: float = Field(120, gt=0)
+    # Hands-free voice (/voice/ws): the silence that ends an utterance, and the speech that
+    # starts one (shorter noise starts nothing)
+    vad_silence_ms: float = Field(600, ge=100, le=5000)
+    vad_min_speech_ms: float = Field(250, ge=0, le=5000)
 
     # Process
     log_file: str = "app.log"

@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from . import __version__
-from .api import chat, health, sessions, speech, tool_spec, voice, web
+from .api import chat, health, sessions, speech, tool_spec, voice, voice_ws, web
 from .api.deps import guard
 from .api.middleware import (
     BodyLimitMiddleware,
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     app.include_router(speech.router, dependencies=guarded)
     app.include_router(voice.router, dependencies=guarded)
     app.include_router(tool_spec.router, dependencies=guarded)
+    app.include_router(voice_ws.router)  # checks the key itself (it may come in a message)
     app.include_router(web.router)
 
     if settings.cors_origins:

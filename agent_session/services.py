@@ -32,6 +32,7 @@ from .speech.factory import build_speech_to_text, build_text_to_speech
 from .speech.service import SpeechService
 from .speech.stt.base import SpeechToText
 from .speech.tts.base import TextToSpeech
+from .speech.vad import SileroModel
 from .stores.base import SessionStore
 from .stores.factory import build_session_store
 from .tools.cab import build_cab_actions
@@ -70,6 +71,13 @@ class Services:
     tracing: Tracing | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     warm_up: asyncio.Task[None] | None = None  # the strategy's `prepare`, started at start-up
+    vad: SileroModel | None = None
+
+    def vad_model(self) -> SileroModel:
+        """The voice-activity model every voice socket shares, loaded on first use."""
+        if self.vad is None:
+            self.vad = SileroModel()
+        return self.vad
 
     async def close(self) -> None:
         for task in self.tasks:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 
 from fastapi import Request
 
@@ -17,11 +18,26 @@ async def get_services(request: Request) -> Services:
 
 
 def presented_key(request: Request) -> str | None:
-    key = request.headers.get("x-api-key")
+    return key_in_headers(request.headers)
+
+
+def key_in_headers(headers: Mapping[str, str]) -> str | None:
+    """The key in `X-API-Key`, else a Bearer token."""
+    key = headers.get("x-api-key")
     if key:
         return key
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    scheme, _, token = headers.get("authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def key_accepted(keys: list[str], given: str | None) -> bool:
+    """Whether `given` is one of `keys`, compared in constant time."""
+    if given is None:
+        return False
+    matched = False
+    for key in keys:
+        matched |= hmac.compare_digest(given.encode(), key.encode())
+    return matched
 
 
 async def rate_limit_caller(request: Request) -> None:
@@ -53,8 +69,5 @@ async def require_api_key(request: Request) -> None:
     given = presented_key(request)
     if given is None:
         raise Unauthorized("An API key is required: send it in X-API-Key or as a Bearer token.")
-    matched = False
-    for key in keys:
-        matched |= hmac.compare_digest(given.encode(), key.encode())
-    if not matched:
+    if not key_accepted(keys, given):
         raise Unauthorized("The API key is not valid.")

@@ -1,0 +1,103 @@
+"""End of utterance from voice activity (synthetic probabilities, one per 32 ms window), the
+streaming Silero VAD on real speech and silence, and a voice socket whose client never reads."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from agent_session import hands_free
+from agent_session.hands_free import HandsFreeConversation, Transport
+from agent_session.speech.audio import decode, encode
+from agent_session.speech.tts.local import LocalTextToSpeech
+from agent_session.speech.utterances import UtteranceDetector, UtteranceSettings
+from agent_session.speech.vad import WINDOW, SileroModel, VadStream
+
+from .conftest import make_settings
+
+
+def play(detector: UtteranceDetector, probabilities: list[float]) -> list[tuple[int, str, int]]:
+    """(window index, moment, samples of the utterance) for each moment."""
+    moments = []
+    for i, p in enumerate(probabilities):
+        moment = detector.push(np.full(WINDOW, i, dtype=np.float32), p)
+        if moment is not None:
+            size = len(moment.audio) if moment.audio is not None else 0
+            moments.append((i, moment.kind, size))
+    return moments
+
+
+def test_speech_starts_after_min_speech_and_ends_after_the_silence():
+    detector = UtteranceDetector(UtteranceSettings(silence_ms=320, min_speech_ms=96,
+                                                   pre_roll_ms=64))
+    windows = [0.0] * 5 + [0.9] * 20 + [0.1] * 12
+    assert play(detector, windows) == [(7, "started", 0), (34, "ended", (2 + 20) * WINDOW)]
+
+
+def test_short_noise_and_short_pauses_change_nothing():
+    detector = UtteranceDetector(UtteranceSettings(silence_ms=320, min_speech_ms=96))
+    assert play(detector, [0.0, 0.9, 0.9, 0.0, 0.9, 0.0] * 5) == []  # never 3 in a row
+    detector = UtteranceDetector(UtteranceSettings(silence_ms=320, min_speech_ms=96))
+    pausing = [0.9] * 5 + [0.1] * 6 + [0.9] * 5 + [0.1] * 10
+    assert [kind for _, kind, _ in play(detector, pausing)] == ["started", "ended"]
+
+
+def test_an_utterance_past_max_seconds_is_too_long():
+    detector = UtteranceDetector(UtteranceSettings(max_seconds=0.5, min_speech_ms=32))
+    assert [kind for _, kind, _ in play(detector, [0.9] * 16)] == ["started", "too_long"]
+
+
+@pytest.fixture(scope="module")
+def model() -> SileroModel:
+    return SileroModel()
+
+
+def test_the_streaming_vad_hears_speech_and_not_silence(model):
+    async def speak() -> np.ndarray:
+        voice = LocalTextToSpeech()
+        samples = np.concatenate([c async for c in voice.stream("Book a cab to the airport.",
+                                                                None)])
+        await voice.close()
+        return decode(encode(samples, voice.sample_rate, "audio/wav"), 60).pcm
+
+    speech = asyncio.run(speak()).astype(np.float32) / 32768
+    stream = VadStream(model)
+    quiet = [p for _, p in stream.probabilities(np.zeros(16000, dtype=np.float32))]
+    heard = []
+    for at in range(0, len(speech), 333):  # frames that split windows
+        heard += [p for _, p in stream.probabilities(speech[at:at + 333])]
+    assert max(quiet) < 0.2
+    assert len(heard) == len(speech) // WINDOW
+    assert sum(p > 0.5 for p in heard) > 0.5 * len(heard)
+
+
+async def test_a_client_that_never_reads_is_dropped(monkeypatch):
+    """The reply's audio cannot be sent: the conversation ends within the send deadline."""
+    monkeypatch.setattr(hands_free, "SEND_TIMEOUT_SECONDS", 0.2)
+    sent: list[str] = []
+
+    async def receive() -> dict:
+        await asyncio.sleep(3600)
+        return {"type": "websocket.disconnect"}
+
+    async def send_text(text: str) -> None:
+        sent.append(json.loads(text)["type"])
+
+    async def never(data: bytes) -> None:
+        await asyncio.sleep(3600)
+
+    class SilentVoice:
+        sample_rate = 16000
+
+        async def stream(self, text, voice):
+            yield np.zeros(16000, dtype=np.float32)
+
+    services = SimpleNamespace(settings=make_settings(), speech=SimpleNamespace(tts=SilentVoice()))
+    conversation = HandsFreeConversation(services, Transport(receive, send_text, never, {}))
+    with pytest.raises(hands_free.Dropped):  # the speaker of a reply, as a turn starts it
+        await asyncio.wait_for(conversation._speak("hello"), 2)
+    assert sent == ["audio_start"]
