@@ -78,7 +78,9 @@ class HandsFreeConversation:
             silence_ms=settings.vad_silence_ms, min_speech_ms=settings.vad_min_speech_ms,
             max_seconds=settings.max_audio_seconds))
         self._send_lock = asyncio.Lock()
-        self._utterances: asyncio.Queue[np.ndarray | None] = asyncio.Queue()
+        self._utterances: asyncio.Queue[tuple[np.ndarray, asyncio.Task[str]] | None] = \
+            asyncio.Queue()
+        self._early: tuple[int, asyncio.Task[str]] | None = None  # transcribing from a pause
         self._speaker: asyncio.Task[None] | None = None
         self._odd_byte = b""
         self.session_id: str | None = None
@@ -115,6 +117,7 @@ class HandsFreeConversation:
                 else:
                     runner.result()
             finally:
+                self._drop_early()
                 for task in (listener, runner, self._speaker):
                     if task is not None and not task.done():
                         task.cancel()
@@ -190,8 +193,19 @@ class HandsFreeConversation:
         self._odd_byte = data[cut:]
         return np.frombuffer(data[:cut], dtype="<i2").astype(np.float32) / 32768.0
 
+    def _transcribe(self, audio: np.ndarray) -> asyncio.Task[str]:
+        pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16)
+        return asyncio.create_task(self._services.speech.stt.transcribe(Clip(pcm)))
+
     async def _heard(self, moment: Any) -> None:
+        """What the voice detector noticed. Transcription starts at the first pause, before
+        the silence has lasted long enough to end the utterance; if the user goes on, that
+        early transcript is dropped and the whole utterance is transcribed at its end."""
         if moment is None:
+            return
+        if moment.kind == "paused":
+            self._drop_early()
+            self._early = (len(moment.audio), self._transcribe(moment.audio))
             return
         if moment.kind == "started":
             if self._speaker is not None and not self._speaker.done():
@@ -200,10 +214,20 @@ class HandsFreeConversation:
             await self.send({"type": "speech_started"})
         elif moment.kind == "ended":
             await self.send({"type": "speech_ended"})
-            await self._utterances.put(moment.audio)
+            if self._early is not None and self._early[0] == len(moment.audio):
+                transcript, self._early = self._early[1], None
+            else:
+                self._drop_early()
+                transcript = self._transcribe(moment.audio)
+            await self._utterances.put((moment.audio, transcript))
         else:
             raise Refusal(413, "The utterance is longer than MAX_AUDIO_SECONDS "
                                f"({self._services.settings.max_audio_seconds:g} s).")
+
+    def _drop_early(self) -> None:
+        if self._early is not None:
+            self._early[1].cancel()
+            self._early = None
 
     # -- turns ----------------------------------------------------------------------------------
 
@@ -211,8 +235,8 @@ class HandsFreeConversation:
         """Utterances one at a time, each reply's audio before the next turn; a turn's error
         (the statuses `/chat` answers) ends the conversation with it."""
         try:
-            while (audio := await self._utterances.get()) is not None:
-                await self._turn(audio)
+            while (heard := await self._utterances.get()) is not None:
+                await self._turn(await heard[1])
                 speaker = self._speaker
                 if speaker is not None:
                     await asyncio.wait({speaker})
@@ -221,10 +245,9 @@ class HandsFreeConversation:
         except ServiceError as exc:
             raise Refusal(exc.status_code, exc.detail) from None
 
-    async def _turn(self, audio: np.ndarray) -> None:
+    async def _turn(self, transcript: str) -> None:
         services = self._services
-        pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16)
-        text = (await services.speech.stt.transcribe(Clip(pcm))).strip()
+        text = transcript.strip()
         if not text:
             return  # noise the voice detector took for speech: no turn
         await self.send({"type": "transcript", "text": text})

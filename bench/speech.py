@@ -1,5 +1,8 @@
 """Speech benchmark on the embedded engines: STT real-time factor including decoding (webm/opus
-upload), TTS time to first encoded byte and speed relative to real time, per sentence length.
+upload), TTS time to first encoded byte and speed relative to real time, per sentence length;
+a `/voice` turn minus the LLM; and hands-free voice on `/voice/ws` (a real service process, the
+instant echo model, a client streaming speech in real time): end of speech to the first reply
+audio frame, and memory per idle socket.
 
     python bench/speech.py
 """
@@ -91,5 +94,89 @@ async def voice_turn(service: SpeechService) -> None:
           f"{runs[len(runs) // 2]:.2f} s (goal <= 1.0 s)")
 
 
+UTTERANCES = ["I need a cab from MG Road to Koramangala.",
+              "Pick me up from the airport tomorrow morning.",
+              "Book a sedan to Indiranagar at nine.",
+              "I want to go home from the office.",
+              "Take me to the railway station at six thirty."]
+
+
+async def stream_pcm(ws, data: bytes, started: float, rate: int, frame: int) -> None:
+    """`data` (16-bit PCM) sent in real time from `started`, `frame` samples a message."""
+    for at in range(0, len(data), frame * 2):
+        await ws.send(data[at:at + frame * 2])
+        due = started + (at + frame * 2) / 2 / rate
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+
+
+async def hands_free() -> None:
+    """End of speech -> first reply audio frame on /voice/ws, median of the utterances; and the
+    service's memory per idle socket (RSS growth over 200 sockets that sent `start`)."""
+    import json
+
+    import numpy as np
+    from websockets.asyncio.client import connect
+
+    from tests.service_process import ServiceProcess
+
+    voice = LocalTextToSpeech()
+    clips = []
+    for text in UTTERANCES:
+        samples = np.concatenate([c async for c in voice.stream(text, None)])
+        clips.append(decode(encode(samples, voice.sample_rate, "audio/wav"), 60).pcm)
+    await voice.close()
+    service = ServiceProcess(LOG_LEVEL="WARNING").start()
+    url = service.url.replace("http://", "ws://") + "/voice/ws"
+    rate, frame = 16000, 320
+    latencies = []
+    try:
+        async with connect(url, max_size=None) as ws:
+            await ws.send(json.dumps({"type": "start", "sample_rate": rate}))
+            assert json.loads(await ws.recv())["type"] == "ready"
+            for clip in [clips[0], *clips]:  # the first one warms the engines up, unmeasured
+                loud = np.flatnonzero(np.abs(clip) > 500)
+                pcm = np.concatenate([clip, np.zeros(rate * 2, np.int16)]).astype("<i2")
+                data = pcm.tobytes()
+                started = time.monotonic()
+                speech_ends = started + loud[-1] / rate
+                first_audio = None
+
+                sender = asyncio.create_task(stream_pcm(ws, data, started, rate, frame))
+                async for message in ws:
+                    if isinstance(message, bytes) and first_audio is None:
+                        first_audio = time.monotonic()
+                    elif isinstance(message, str) and json.loads(message)["type"] == "audio_end":
+                        break
+                await sender
+                latencies.append(first_audio - speech_ends)
+        measured = sorted(latencies[1:])
+        print(f"/voice/ws end of speech -> first reply audio, echo model, "
+              f"VAD_SILENCE_MS=600 (default): median {measured[len(measured) // 2]:.2f} s "
+              f"(min {measured[0]:.2f}, max {measured[-1]:.2f}, {len(measured)} utterances; "
+              "goal <= 1.0 s)")
+
+        def rss() -> int:
+            status = Path(f"/proc/{service.process.pid}/status").read_text()
+            return int(next(line.split()[1] for line in status.splitlines()
+                            if line.startswith("VmRSS"))) * 1024
+
+        before = rss()
+        sockets = []
+        for _ in range(200):
+            ws = await connect(url)
+            await ws.send(json.dumps({"type": "start", "sample_rate": rate}))
+            await ws.recv()
+            sockets.append(ws)
+        await asyncio.sleep(0.5)
+        grown = rss() - before
+        for ws in sockets:
+            await ws.close()
+        print(f"/voice/ws memory per idle socket: {grown / 200 / 1024:.1f} KiB "
+              f"(200 sockets that sent start: RSS +{grown / 2**20:.1f} MiB)")
+    finally:
+        service.stop()
+
+
 if __name__ == "__main__":
     asyncio.run(main())
+    asyncio.run(hands_free())

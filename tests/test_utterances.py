@@ -35,7 +35,9 @@ def test_speech_starts_after_min_speech_and_ends_after_the_silence():
     detector = UtteranceDetector(UtteranceSettings(silence_ms=320, min_speech_ms=96,
                                                    pre_roll_ms=64))
     windows = [0.0] * 5 + [0.9] * 20 + [0.1] * 12
-    assert play(detector, windows) == [(7, "started", 0), (34, "ended", (2 + 20) * WINDOW)]
+    said = (2 + 20) * WINDOW  # the pre-roll and the speech, not the trailing silence
+    assert play(detector, windows) == [(7, "started", 0), (31, "paused", said),
+                                       (34, "ended", said)]
 
 
 def test_short_noise_and_short_pauses_change_nothing():
@@ -43,7 +45,7 @@ def test_short_noise_and_short_pauses_change_nothing():
     assert play(detector, [0.0, 0.9, 0.9, 0.0, 0.9, 0.0] * 5) == []  # never 3 in a row
     detector = UtteranceDetector(UtteranceSettings(silence_ms=320, min_speech_ms=96))
     pausing = [0.9] * 5 + [0.1] * 6 + [0.9] * 5 + [0.1] * 10
-    assert [kind for _, kind, _ in play(detector, pausing)] == ["started", "ended"]
+    assert [kind for _, kind, _ in play(detector, pausing)] == ["started", "paused", "ended"]
 
 
 def test_an_utterance_past_max_seconds_is_too_long():

@@ -1,10 +1,13 @@
 """End of utterance from voice activity: windows with their speech probability in, the moments
-that matter out: speech started (it lasted `min_speech_ms`), the utterance ended (silence for
-`silence_ms`, with its audio), or it ran past `max_seconds`. Noise shorter than `min_speech_ms`
-never starts an utterance; short pauses inside one do not end it."""
+that matter out: speech started (it lasted `min_speech_ms`), a pause (silence for `pause_ms`,
+with the audio so far: a listener may start transcribing it early), the utterance ended (silence
+for `silence_ms`, with its audio, the same as the pause's when no speech came between), or it ran
+past `max_seconds`. Noise shorter than `min_speech_ms` never starts an utterance; short pauses
+inside one do not end it."""
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 from typing import Literal
@@ -24,12 +27,13 @@ class UtteranceSettings:
     threshold: float = 0.5  # speech when the probability reaches it
     release: float = 0.35  # silence when it falls below this (hysteresis)
     pre_roll_ms: float = 300  # audio kept from before the start, so the first word is whole
+    pause_ms: float = 200  # silence after which the audio so far is offered early
 
 
 @dataclass(frozen=True)
 class Moment:
-    kind: Literal["started", "ended", "too_long"]
-    audio: np.ndarray | None = None  # the utterance (float32, 16 kHz), with "ended"
+    kind: Literal["started", "paused", "ended", "too_long"]
+    audio: np.ndarray | None = None  # the utterance so far (float32, 16 kHz): paused, ended
 
 
 class UtteranceDetector:
@@ -41,7 +45,7 @@ class UtteranceDetector:
         self._speech_windows = 0
         self._utterance: list[np.ndarray] | None = None  # None: not in an utterance
         self._silent_windows = 0
-        self._too_long = False
+        self._pause_windows = max(1, math.ceil(settings.pause_ms / WINDOW_MS))
 
     @property
     def speaking(self) -> bool:
@@ -73,9 +77,11 @@ class UtteranceDetector:
         if len(self._utterance) * WINDOW_MS > settings.max_seconds * 1000:
             self._utterance, self._silent_windows = None, 0
             return Moment("too_long")
+        spoken = len(self._utterance) - self._silent_windows  # up to the last sound
         if self._silent_windows * WINDOW_MS >= settings.silence_ms:
-            # The trailing silence is not part of what was said.
-            kept = self._utterance[:len(self._utterance) - self._silent_windows]
+            audio = np.concatenate(self._utterance[:spoken])  # without the trailing silence
             self._utterance, self._silent_windows = None, 0
-            return Moment("ended", np.concatenate(kept))
+            return Moment("ended", audio)
+        if self._silent_windows == self._pause_windows:
+            return Moment("paused", np.concatenate(self._utterance[:spoken]))
         return None
