@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse, Response
 
 router = APIRouter(tags=["web"], include_in_schema=False)
-ASSETS = {"app.js": "text/javascript", "style.css": "text/css"}
+ASSETS = {"app.js": "text/javascript", "capture.js": "text/javascript", "style.css": "text/css"}
 
 
 def _read(name: str) -> str:
