@@ -35,6 +35,7 @@ from .speech.vad import VadStream
 log = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 256 * 1024  # one binary frame: 8 s of 16 kHz audio
 SEND_TIMEOUT_SECONDS = 5.0  # a client that reads nothing for this long is dropped
+START_TIMEOUT_SECONDS = 10.0  # a socket that never says `start` is closed
 FRAME_SECONDS = 0.04  # reply audio goes out in 40 ms frames...
 LEAD_SECONDS = 0.25  # ...at most this far ahead of real time
 
@@ -135,7 +136,10 @@ class HandsFreeConversation:
 
     async def _begin(self) -> None:
         """The first message must be `start`: the key, the session's owner, the audio rate."""
-        message = await self._io.receive()
+        try:
+            message = await asyncio.wait_for(self._io.receive(), START_TIMEOUT_SECONDS)
+        except TimeoutError:
+            raise Refusal(408, f"No start message within {START_TIMEOUT_SECONDS:g} s.") from None
         if message.get("type") == "websocket.disconnect":
             raise Dropped("left before starting")
         text = message.get("text")

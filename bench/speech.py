@@ -109,6 +109,38 @@ async def stream_pcm(ws, data: bytes, started: float, rate: int, frame: int) -> 
         await asyncio.sleep(max(0.0, due - time.monotonic()))
 
 
+async def barge_in(url: str, first, second) -> float:
+    """Seconds from the first loud sample of `second`, spoken over the reply to `first`, to the
+    `interrupted` event."""
+    import json
+
+    import numpy as np
+    from websockets.asyncio.client import connect
+
+    rate, frame = 16000, 320
+    async with connect(url, max_size=None) as ws:
+        await ws.send(json.dumps({"type": "start", "sample_rate": rate}))
+        await ws.recv()
+        pad = np.zeros(rate, np.int16)
+        sender = asyncio.create_task(stream_pcm(
+            ws, np.concatenate([first, pad]).astype("<i2").tobytes(), time.monotonic(), rate,
+            frame))
+        async for message in ws:
+            if isinstance(message, str) and json.loads(message)["type"] == "audio_start":
+                break
+        await sender
+        onset = np.flatnonzero(np.abs(second) > 500)[0] / rate
+        started = time.monotonic()
+        sender = asyncio.create_task(stream_pcm(
+            ws, np.concatenate([second, pad]).astype("<i2").tobytes(), started, rate, frame))
+        async for message in ws:
+            if isinstance(message, str) and json.loads(message)["type"] == "interrupted":
+                interrupted = time.monotonic()
+                break
+        sender.cancel()
+        return interrupted - (started + onset)
+
+
 async def hands_free() -> None:
     """End of speech -> first reply audio frame on /voice/ws, median of the utterances; and the
     service's memory per idle socket (RSS growth over 200 sockets that sent `start`)."""
@@ -154,6 +186,10 @@ async def hands_free() -> None:
               f"VAD_SILENCE_MS=600 (default): median {measured[len(measured) // 2]:.2f} s "
               f"(min {measured[0]:.2f}, max {measured[-1]:.2f}, {len(measured)} utterances; "
               "goal <= 1.0 s)")
+        barge = sorted([await barge_in(url, clips[i], clips[i + 1]) for i in range(3)])
+        print(f"/voice/ws barge-in: start of speech over the reply -> interrupted: median "
+              f"{barge[1] * 1000:.0f} ms (min {barge[0] * 1000:.0f}, max {barge[2] * 1000:.0f}; "
+              "VAD_MIN_SPEECH_MS=250 of it is the speech that must come first)")
 
         def rss() -> int:
             status = Path(f"/proc/{service.process.pid}/status").read_text()

@@ -103,3 +103,24 @@ async def test_a_client_that_never_reads_is_dropped(monkeypatch):
     with pytest.raises(hands_free.Dropped):  # the speaker of a reply, as a turn starts it
         await asyncio.wait_for(conversation._speak("hello"), 2)
     assert sent == ["audio_start"]
+
+
+async def test_a_socket_that_never_starts_is_refused(monkeypatch):
+    monkeypatch.setattr(hands_free, "START_TIMEOUT_SECONDS", 0.1)
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        await asyncio.sleep(3600)
+        return {"type": "websocket.disconnect"}
+
+    async def send_text(text: str) -> None:
+        sent.append(json.loads(text))
+
+    async def send_bytes(data: bytes) -> None:
+        raise AssertionError("no audio before start")
+
+    services = SimpleNamespace(settings=make_settings())
+    await asyncio.wait_for(HandsFreeConversation(
+        services, Transport(receive, send_text, send_bytes, {})).run(), 2)
+    assert sent == [{"type": "error", "status": 408,
+                     "detail": "No start message within 0.1 s."}]
