@@ -28,7 +28,7 @@ from .api.deps import key_accepted, key_in_headers
 from .errors import ServiceError, SessionNotFound
 from .schemas import ID_PATTERN
 from .services import Services
-from .speech.audio import Clip
+from .speech.audio import Clip, PcmResampler
 from .speech.utterances import UtteranceDetector, UtteranceSettings
 from .speech.vad import VadStream
 
@@ -45,7 +45,7 @@ class Start(BaseModel):
     session_id: str | None = Field(None, min_length=1, max_length=128, pattern=ID_PATTERN)
     user_id: str | None = Field(None, min_length=1, max_length=128, pattern=ID_PATTERN)
     api_key: str | None = Field(None, max_length=512)
-    sample_rate: Literal[16000] = 16000
+    sample_rate: int = Field(16000, ge=8000, le=48000)  # resampled to 16 kHz here
 
 
 class Refusal(Exception):
@@ -84,6 +84,7 @@ class HandsFreeConversation:
         self._early: tuple[int, asyncio.Task[str]] | None = None  # transcribing from a pause
         self._speaker: asyncio.Task[None] | None = None
         self._odd_byte = b""
+        self._resample = PcmResampler(16000)
         self.session_id: str | None = None
         self.user_id: str | None = None
 
@@ -165,6 +166,7 @@ class HandsFreeConversation:
                 if stored.user_id is not None and stored.user_id != start.user_id:
                     raise Refusal(403, "This session belongs to another user.")
         self.session_id, self.user_id = start.session_id, start.user_id
+        self._resample = PcmResampler(start.sample_rate)
 
     async def _listen(self) -> None:
         vad = VadStream(self._services.vad_model())
@@ -178,8 +180,8 @@ class HandsFreeConversation:
                 if len(data) > MAX_MESSAGE_BYTES:
                     raise Refusal(413, f"An audio frame is larger than {MAX_MESSAGE_BYTES} "
                                        "bytes; send smaller frames.")
-                for window, probability in await asyncio.to_thread(
-                        vad.probabilities, self._samples(data)):
+                heard = await asyncio.to_thread(self._windows, vad, data)
+                for window, probability in heard:
                     await self._heard(self._detector.push(window, probability))
                 continue
             try:
@@ -190,12 +192,16 @@ class HandsFreeConversation:
                 return
             raise Refusal(400, "After start, send audio frames or {\"type\": \"stop\"}.")
 
+    def _windows(self, vad: VadStream, data: bytes) -> list[tuple[np.ndarray, float]]:
+        """Off the event loop: a frame resampled, and its complete windows' speech odds."""
+        return vad.probabilities(self._samples(data))
+
     def _samples(self, data: bytes) -> np.ndarray:
-        """16-bit LE PCM as float32; a frame may split a sample (the odd byte waits)."""
+        """16-bit LE PCM as 16 kHz float32; a frame may split a sample (the odd byte waits)."""
         data = self._odd_byte + data
         cut = len(data) - len(data) % 2
         self._odd_byte = data[cut:]
-        return np.frombuffer(data[:cut], dtype="<i2").astype(np.float32) / 32768.0
+        return self._resample(np.frombuffer(data[:cut], dtype="<i2"))
 
     def _transcribe(self, audio: np.ndarray) -> asyncio.Task[str]:
         pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16)

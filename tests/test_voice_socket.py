@@ -196,7 +196,7 @@ async def test_keys_and_owners(service):
 @pytest.mark.parametrize("first, status", [
     (b"\x00\x01" * 100, 400),  # audio before start
     ("not json", 422),
-    (json.dumps({"type": "start", "sample_rate": 8000, "api_key": "voice-key"}), 422),
+    (json.dumps({"type": "start", "sample_rate": 96000, "api_key": "voice-key"}), 422),
 ])
 async def test_garbage_before_start_is_an_error_then_the_close(service, first, status):
     async with connect(ws_url(service)) as ws:
@@ -236,3 +236,29 @@ async def test_noise_alone_starts_no_turn(service):
         await ws.send(json.dumps({"type": "stop"}))
         await asyncio.wait_for(reader, 10)
     assert log.kinds() == ["ready"]
+
+
+async def test_another_sample_rate_is_resampled(service, speech):
+    """A client capturing at 48 kHz says so in `start`; the server hears it all the same."""
+    import av
+
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=48000)
+    frame = av.AudioFrame.from_ndarray(speech["cab"].reshape(1, -1), format="s16",
+                                       layout="mono")
+    frame.sample_rate = RATE
+    high = np.concatenate([out.to_ndarray()[0] for out in
+                           [*resampler.resample(frame), *resampler.resample(None)]])
+    log = Log()
+    async with connect(ws_url(service)) as ws:
+        reader = asyncio.create_task(read_into(ws, log))
+        await start(ws, sample_rate=48000)
+        await wait_for(log, "ready")
+        data = np.concatenate([high, np.zeros(48000 * 2, np.int16)]).astype("<i2").tobytes()
+        started = time.monotonic()
+        for at in range(0, len(data), 1920):  # 20 ms at 48 kHz, in real time
+            await ws.send(data[at:at + 1920])
+            await asyncio.sleep(max(0.0, started + (at + 1920) / 96000 - time.monotonic()))
+        transcript = await wait_for(log, "transcript")
+        await ws.send(json.dumps({"type": "stop"}))
+        await asyncio.wait_for(reader, 20)
+    assert "koramangala" in transcript["text"].lower()

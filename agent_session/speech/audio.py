@@ -173,3 +173,20 @@ class Encoder:
 def encode(samples: np.ndarray, sample_rate: int, media_type: str) -> bytes:
     encoder = Encoder(media_type, sample_rate)
     return encoder.add(samples) + encoder.finish()
+
+
+class PcmResampler:
+    """16-bit mono PCM at `rate` to 16 kHz float32, frame by frame (PyAV keeps the filter's
+    state between frames, so a stream cut anywhere resamples as one)."""
+
+    def __init__(self, rate: int) -> None:
+        self._rate = rate
+        self._resampler = av.AudioResampler(format="flt", layout="mono", rate=STT_RATE)
+
+    def __call__(self, pcm: np.ndarray) -> np.ndarray:
+        if self._rate == STT_RATE:
+            return pcm.astype(np.float32) / 32768.0
+        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = self._rate
+        out = [resampled.to_ndarray()[0] for resampled in self._resampler.resample(frame)]
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
