@@ -169,7 +169,8 @@ class HandsFreeConversation:
         self._resample = PcmResampler(start.sample_rate)
 
     async def _listen(self) -> None:
-        vad = VadStream(self._services.vad_model())
+        # The first socket loads the shared model: off the event loop, like each frame's work.
+        vad = VadStream(await asyncio.to_thread(self._services.vad_model))
         while True:
             message = await self._io.receive()
             kind = message.get("type")

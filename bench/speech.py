@@ -150,13 +150,12 @@ async def hands_free() -> None:
     from websockets.asyncio.client import connect
 
     from tests.service_process import ServiceProcess
+    from tests.speech_samples import spoken_samples
 
-    voice = LocalTextToSpeech()
     clips = []
     for text in UTTERANCES:
-        samples = np.concatenate([c async for c in voice.stream(text, None)])
-        clips.append(decode(encode(samples, voice.sample_rate, "audio/wav"), 60).pcm)
-    await voice.close()
+        samples, voice_rate = await spoken_samples([text])
+        clips.append(decode(encode(samples, voice_rate, "audio/wav"), 60).pcm)
     service = ServiceProcess(LOG_LEVEL="WARNING").start()
     url = service.url.replace("http://", "ws://") + "/voice/ws"
     rate, frame = 16000, 320

@@ -12,12 +12,11 @@ import pytest
 
 from agent_session import hands_free
 from agent_session.hands_free import HandsFreeConversation, Transport
-from agent_session.speech.audio import decode, encode
-from agent_session.speech.tts.local import LocalTextToSpeech
 from agent_session.speech.utterances import UtteranceDetector, UtteranceSettings
 from agent_session.speech.vad import WINDOW, SileroModel, VadStream
 
 from .conftest import make_settings
+from .speech_samples import spoken_pcm
 
 
 def play(detector: UtteranceDetector, probabilities: list[float]) -> list[tuple[int, str, int]]:
@@ -59,14 +58,7 @@ def model() -> SileroModel:
 
 
 def test_the_streaming_vad_hears_speech_and_not_silence(model):
-    async def speak() -> np.ndarray:
-        voice = LocalTextToSpeech()
-        samples = np.concatenate([c async for c in voice.stream("Book a cab to the airport.",
-                                                                None)])
-        await voice.close()
-        return decode(encode(samples, voice.sample_rate, "audio/wav"), 60).pcm
-
-    speech = asyncio.run(speak()).astype(np.float32) / 32768
+    speech = spoken_pcm("Book a cab to the airport.").astype(np.float32) / 32768
     stream = VadStream(model)
     quiet = [p for _, p in stream.probabilities(np.zeros(16000, dtype=np.float32))]
     heard = []
@@ -77,20 +69,22 @@ def test_the_streaming_vad_hears_speech_and_not_silence(model):
     assert sum(p > 0.5 for p in heard) > 0.5 * len(heard)
 
 
+async def stalled(*_: object) -> dict:
+    """A socket operation that never completes (a silent client, a client not reading)."""
+    await asyncio.sleep(3600)
+    return {"type": "websocket.disconnect"}
+
+
+def recording(sent: list[dict]):
+    async def send_text(text: str) -> None:
+        sent.append(json.loads(text))
+    return send_text
+
+
 async def test_a_client_that_never_reads_is_dropped(monkeypatch):
     """The reply's audio cannot be sent: the conversation ends within the send deadline."""
     monkeypatch.setattr(hands_free, "SEND_TIMEOUT_SECONDS", 0.2)
-    sent: list[str] = []
-
-    async def receive() -> dict:
-        await asyncio.sleep(3600)
-        return {"type": "websocket.disconnect"}
-
-    async def send_text(text: str) -> None:
-        sent.append(json.loads(text)["type"])
-
-    async def never(data: bytes) -> None:
-        await asyncio.sleep(3600)
+    sent: list[dict] = []
 
     class SilentVoice:
         sample_rate = 16000
@@ -99,28 +93,18 @@ async def test_a_client_that_never_reads_is_dropped(monkeypatch):
             yield np.zeros(16000, dtype=np.float32)
 
     services = SimpleNamespace(settings=make_settings(), speech=SimpleNamespace(tts=SilentVoice()))
-    conversation = HandsFreeConversation(services, Transport(receive, send_text, never, {}))
+    conversation = HandsFreeConversation(services, Transport(stalled, recording(sent), stalled,
+                                                             {}))
     with pytest.raises(hands_free.Dropped):  # the speaker of a reply, as a turn starts it
         await asyncio.wait_for(conversation._speak("hello"), 2)
-    assert sent == ["audio_start"]
+    assert [event["type"] for event in sent] == ["audio_start"]
 
 
 async def test_a_socket_that_never_starts_is_refused(monkeypatch):
     monkeypatch.setattr(hands_free, "START_TIMEOUT_SECONDS", 0.1)
     sent: list[dict] = []
-
-    async def receive() -> dict:
-        await asyncio.sleep(3600)
-        return {"type": "websocket.disconnect"}
-
-    async def send_text(text: str) -> None:
-        sent.append(json.loads(text))
-
-    async def send_bytes(data: bytes) -> None:
-        raise AssertionError("no audio before start")
-
     services = SimpleNamespace(settings=make_settings())
     await asyncio.wait_for(HandsFreeConversation(
-        services, Transport(receive, send_text, send_bytes, {})).run(), 2)
+        services, Transport(stalled, recording(sent), stalled, {})).run(), 2)
     assert sent == [{"type": "error", "status": 408,
                      "detail": "No start message within 0.1 s."}]

@@ -13,10 +13,8 @@ import numpy as np
 import pytest
 from websockets.asyncio.client import connect
 
-from agent_session.speech.audio import decode, encode
-from agent_session.speech.tts.local import LocalTextToSpeech
-
 from .service_process import ServiceProcess
+from .speech_samples import spoken_pcm
 
 RATE = 16_000
 FRAME = 320  # 20 ms
@@ -25,15 +23,9 @@ FRAME = 320  # 20 ms
 @pytest.fixture(scope="module")
 def speech() -> dict[str, np.ndarray]:
     """Sentences spoken by the embedded voice, as 16 kHz int16 PCM."""
-    async def speak(text: str) -> np.ndarray:
-        voice = LocalTextToSpeech()
-        samples = np.concatenate([chunk async for chunk in voice.stream(text, None)])
-        await voice.close()
-        return decode(encode(samples, voice.sample_rate, "audio/wav"), max_seconds=60).pcm
-
     texts = {"cab": "I need a cab from MG Road to Koramangala.",
              "stop": "Wait, I want to change the pickup place please."}
-    return {name: asyncio.run(speak(text)) for name, text in texts.items()}
+    return {name: spoken_pcm(text) for name, text in texts.items()}
 
 
 @pytest.fixture(scope="module")

@@ -3,14 +3,14 @@ against the fake): words out of 16 kHz audio, silence is no error, readiness."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 import numpy as np
 import pytest
 
-from agent_session.speech.audio import Clip, decode, encode
-from agent_session.speech.tts.local import LocalTextToSpeech
+from agent_session.speech.audio import Clip
+
+from ..speech_samples import spoken_pcm
 
 SAID = "Book a cab to the airport."
 
@@ -18,14 +18,7 @@ SAID = "Book a cab to the airport."
 @pytest.fixture(scope="module")
 def spoken() -> Clip:
     """`SAID`, spoken by the embedded voice and resampled to 16 kHz mono."""
-    async def speak() -> tuple[np.ndarray, int]:
-        voice = LocalTextToSpeech()
-        samples = np.concatenate([chunk async for chunk in voice.stream(SAID, None)])
-        await voice.close()
-        return samples, voice.sample_rate
-
-    samples, rate = asyncio.run(speak())
-    return decode(encode(samples, rate, "audio/wav"), max_seconds=60)
+    return Clip(spoken_pcm(SAID))
 
 
 def words(text: str) -> list[str]:
