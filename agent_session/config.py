@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     # Agent
     agent_strategy: Literal["auto", "react", "form"] = "auto"
     agent_file: Path | None = None
+    # Several agents: files and folders (every *.yaml, *.yml, *.json in a folder); the agent a
+    # turn that names none runs (default: the first loaded)
+    agents: CommaList = []
+    default_agent: str | None = None
     users_file: Path | None = None
     timezone: str | None = None
 
@@ -102,7 +106,7 @@ class Settings(BaseSettings):
     public_base_url: str | None = None
     forwarded_allow_ips: str = "127.0.0.1,::1"
 
-    @field_validator("api_keys", "cors_origins", mode="before")
+    @field_validator("api_keys", "cors_origins", "agents", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

@@ -92,3 +92,15 @@ class Unauthorized(ServiceError):
 
 class RateLimited(ServiceError):
     status_code = 429
+
+
+class UnknownAgent(ServiceError):
+    """A turn or a lookup named an agent this service does not run."""
+
+    status_code = 404
+
+
+class AgentMismatch(ServiceError):
+    """A turn named another agent than the one its session belongs to."""
+
+    status_code = 409

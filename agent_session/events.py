@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Tag, model_serializer
 
+from .agent.form_state import FormState
+
 INVALID_ACTION = "invalid_action"
 
 
@@ -70,7 +72,8 @@ class Question(_Event):
     kind: Literal["question"] = "question"
     content: str
     fallback: bool | None = None
-    form: dict[str, Any] | None = None
+    form: FormState | None = None
+    outcome: str | None = None  # confirm, handoff, cancelled: what kind of question it was
 
 
 class FinalResult(_Event):

@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field, ValidationError
 from .api.chat import to_response
 from .api.deps import key_accepted, key_in_headers
 from .errors import ServiceError, SessionNotFound
-from .schemas import ID_PATTERN
+from .schemas import AGENT_PATTERN, ID_PATTERN
 from .services import Services
 from .speech.audio import Clip, PcmResampler
 from .speech.utterances import UtteranceDetector, UtteranceSettings
@@ -44,6 +44,7 @@ class Start(BaseModel):
     type: Literal["start"]
     session_id: str | None = Field(None, min_length=1, max_length=128, pattern=ID_PATTERN)
     user_id: str | None = Field(None, min_length=1, max_length=128, pattern=ID_PATTERN)
+    agent: str | None = Field(None, min_length=1, max_length=64, pattern=AGENT_PATTERN)
     api_key: str | None = Field(None, max_length=512)
     sample_rate: int = Field(16000, ge=8000, le=48000)  # resampled to 16 kHz here
 
@@ -87,6 +88,7 @@ class HandsFreeConversation:
         self._resample = PcmResampler(16000)
         self.session_id: str | None = None
         self.user_id: str | None = None
+        self.agent: str | None = None
 
     # -- sending --------------------------------------------------------------------------------
 
@@ -160,12 +162,19 @@ class HandsFreeConversation:
                                "message, in X-API-Key or as a Bearer token.")
         if not self._services.manager.taking_turns:
             raise Refusal(503, "This instance is shutting down; connect again.")
+        if start.agent is not None and start.agent not in self._services.agents.names:
+            raise Refusal(404, f"No agent {start.agent!r}; this service runs "
+                               f"{', '.join(self._services.agents.names)}.")
         if start.session_id is not None:
             with contextlib.suppress(SessionNotFound):
                 stored = await self._services.manager.get(start.session_id)
                 if stored.user_id is not None and stored.user_id != start.user_id:
                     raise Refusal(403, "This session belongs to another user.")
+                own = stored.agent or self._services.agents.default
+                if start.agent is not None and start.agent != own:
+                    raise Refusal(409, f"This session belongs to the agent {own!r}.")
         self.session_id, self.user_id = start.session_id, start.user_id
+        self.agent = start.agent
         self._resample = PcmResampler(start.sample_rate)
 
     async def _listen(self) -> None:
@@ -270,11 +279,11 @@ class HandsFreeConversation:
             await self.send({"type": "step", **event})
 
         reply = to_response(await services.manager.turn(session_id, self.user_id,
-                                                        text[:4000], step))
+                                                        text[:4000], step, self.agent))
         self.session_id = reply.session_id
         await self.send({"type": "reply", **reply.model_dump(exclude={"error"})})
         spoken = reply.query if reply.status_code == "201" else \
-            services.definition.speak_result(reply.final_response)
+            services.agents.get(reply.agent).definition.speak_result(reply.final_response)
         if spoken and not self._detector.speaking:  # not over the user's own voice
             self._speaker = asyncio.create_task(self._speak(spoken))
 

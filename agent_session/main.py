@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from . import __version__
-from .api import chat, health, sessions, speech, tool_spec, voice, voice_ws, web
+from .api import agents, chat, health, sessions, speech, tool_spec, voice, voice_ws, web
 from .api.deps import guard
 from .api.middleware import (
     BodyLimitMiddleware,
@@ -23,7 +23,7 @@ from .api.middleware import (
 from .config import Settings
 from .errors import ConfigurationError, ServiceError
 from .logging_setup import configure_logging
-from .services import Overrides, build_services
+from .services import Overrides, build_services, prepare_all
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +47,15 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             raise
         interval = max(0.05, min(60.0, settings.session_ttl_seconds / 4))
         services.tasks.append(asyncio.create_task(services.manager.sweep_forever(interval)))
-        if services.agent.needs_warm_up:
-            services.warm_up = asyncio.create_task(services.agent.prepare())
+        if any(agent.strategy.needs_warm_up for agent in services.agents):
+            services.warm_up = asyncio.create_task(prepare_all(services.agents))
             services.tasks.append(services.warm_up)
         app.state.services = services
-        log.info("service started: llm=%s strategy=%s store=%s places=%s", services.llm.name,
-                 services.agent.name,
-                 settings.session_store.split("://")[0], services.places.name)
+        log.info("service started: llm=%s agents=%s (default %s) store=%s places=%s",
+                 services.llm.name,
+                 ", ".join(f"{a.name} ({a.strategy.name})" for a in services.agents),
+                 services.agents.default, settings.session_store.split("://")[0],
+                 services.places.name if services.places else "none")
         try:
             yield
         finally:
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     guarded = [Depends(guard)]
     app.include_router(health.router)
     app.include_router(chat.router, dependencies=guarded)
+    app.include_router(agents.router, dependencies=guarded)
     app.include_router(sessions.router, dependencies=guarded)
     app.include_router(speech.router, dependencies=guarded)
     app.include_router(voice.router, dependencies=guarded)

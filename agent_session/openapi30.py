@@ -29,14 +29,38 @@ DROPPED_KEYWORDS = {"$schema", "$id", "$defs", "contentMediaType", "contentEncod
                     "prefixItems", "unevaluatedProperties", "dependentSchemas"}
 
 
-def importable_spec(full: dict[str, Any], server_url: str, api_keys: bool) -> dict[str, Any]:
+AGENT_CHAT = ("post", "/agents/{agent}/chat")
+
+
+def importable_spec(full: dict[str, Any], server_url: str, api_keys: bool,
+                    agents: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     """The 3.0.3 document of `PLANNER_OPERATIONS` from FastAPI's `app.openapi()`, naming
-    `server_url` as its one server; with `api_keys`, both key schemes are required."""
+    `server_url` as its one server; with `api_keys`, both key schemes are required. With
+    several `agents` ((name, description) pairs), each gets its own chat operation,
+    `POST /agents/{name}/chat` as `chat_<name>`, in place of the single `chat`."""
     schemas = full.get("components", {}).get("schemas", {})
     paths: dict[str, dict[str, Any]] = {}
+    several = agents is not None and len(agents) > 1
     for method, path in PLANNER_OPERATIONS:
-        operation = full["paths"][path][method]
-        paths.setdefault(path, {})[method] = _operation(operation, schemas)
+        if several and path == "/chat":
+            continue
+        operation = _operation(full["paths"][path][method], schemas)
+        if path == "/chat":  # one agent: naming it is noise a planner could get wrong
+            content = operation.get("requestBody", {}).get("content", {})
+            body = content.get("application/json", {}).get("schema", {})
+            body.get("properties", {}).pop("agent", None)
+        paths.setdefault(path, {})[method] = operation
+    for name, description in agents if several and agents else []:
+        method, path = AGENT_CHAT
+        operation = _operation(full["paths"][path][method], schemas)
+        operation["operationId"] = "chat_" + name.replace("-", "_")
+        operation["summary"] = f"Talk to the {name} agent (one turn)"
+        operation["description"] = f"{description}\n\n{operation.get('description', '')}"
+        operation["parameters"] = [p for p in operation.get("parameters", [])
+                                   if p.get("name") != "agent"] or None
+        if operation["parameters"] is None:
+            del operation["parameters"]
+        paths[f"/agents/{name}/chat"] = {method: operation}
     info = full["info"]
     doc: dict[str, Any] = {
         "openapi": "3.0.3",

@@ -44,6 +44,7 @@ class SystemPrompt:
     def __init__(self, definition: AgentDefinition, registry: ActionRegistry,
                  tz: ZoneInfo) -> None:
         self._template = Template(definition.system_prompt)
+        self._description = definition.description or ""
         self._actions = describe_actions(registry)
         self._tz = tz
         self._cache: dict[tuple[str | None, date], str] = {}
@@ -63,5 +64,5 @@ class SystemPrompt:
                 else "No user is known for this session: saved addresses are not available.")
         return self._template.safe_substitute(
             user=user, today=day.strftime("%A %Y-%m-%d"), timezone=str(self._tz),
-            actions=self._actions,
+            actions=self._actions, description=self._description,
         ).strip()

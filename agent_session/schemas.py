@@ -8,9 +8,22 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 ID_PATTERN = r"^[A-Za-z0-9._:@\-]+$"
+AGENT_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+Outcome = Literal["final", "question", "confirm", "fallback", "handoff", "cancelled"]
 
 
 class ChatRequest(BaseModel):
+    session_id: str | None = Field(None, min_length=1, max_length=128, pattern=ID_PATTERN)
+    user_id: str | None = Field(None, min_length=1, max_length=128, pattern=ID_PATTERN)
+    query: str = Field(min_length=1, max_length=4000)
+    agent: str | None = Field(None, min_length=1, max_length=64, pattern=AGENT_PATTERN,
+                              description="The agent to talk to (default: the service's "
+                                          "default agent); a session keeps its own.")
+
+
+class AgentChatRequest(BaseModel):
+    """`/agents/{agent}/chat`: the agent is in the path."""
+
     session_id: str | None = Field(None, min_length=1, max_length=128, pattern=ID_PATTERN)
     user_id: str | None = Field(None, min_length=1, max_length=128, pattern=ID_PATTERN)
     query: str = Field(min_length=1, max_length=4000)
@@ -22,6 +35,32 @@ class ChatResponse(BaseModel):
     final_response: dict[str, Any]
     status_code: Literal["200", "201"]
     error: None = None
+    agent: str = Field(description="The agent that answered.")
+    asking: str | None = Field(None, description="The slot the question asks for, if any.")
+    outcome: Outcome = Field(description="final: the result is in final_response; question: "
+                             "a question for the user; confirm: the result read back for a yes "
+                             "or no; fallback: the agent could not go on and asks again; "
+                             "handoff: the agent hands the user to a person (the task is "
+                             "over); cancelled: the user dropped the task.")
+
+
+class SlotOut(BaseModel):
+    name: str
+    type: str
+    question: str
+    required: bool
+
+
+class AgentOut(BaseModel):
+    name: str
+    description: str
+    strategy: str
+    slots: list[SlotOut]
+    result_schema: dict[str, Any]
+
+
+class AgentList(BaseModel):
+    agents: list[AgentOut]
 
 
 class MessageOut(BaseModel):
@@ -33,6 +72,7 @@ class MessageOut(BaseModel):
 class SessionOut(BaseModel):
     session_id: str
     user_id: str | None
+    agent: str | None
     created_at: datetime
     updated_at: datetime
     expires_at: datetime
@@ -43,6 +83,7 @@ class SessionOut(BaseModel):
 class SessionSummary(BaseModel):
     session_id: str
     user_id: str | None
+    agent: str | None
     created_at: datetime
     updated_at: datetime
     expires_at: datetime
@@ -77,8 +118,9 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 ERROR_MEANINGS = {
     401: "The API key is missing or not valid.",
     403: "The session belongs to another user.",
-    404: "No such session: it never existed, was deleted or has expired.",
-    409: "Another turn is still running on this session; retry shortly.",
+    404: "No such session or agent: it never existed, was deleted or has expired.",
+    409: "Another turn is still running on this session (retry shortly), or the session "
+         "belongs to another agent.",
     429: "Too many requests for this key or user; retry after the Retry-After seconds.",
     502: "The language model answered something unusable.",
     503: "The language model is unreachable, busy or shutting down; retry after Retry-After.",

@@ -15,8 +15,9 @@ import tzlocal
 
 from . import __version__
 from .agent.actions import ActionRegistry
-from .agent.custom_actions import AgentFileError, build_custom_actions
-from .agent.definition import AgentDefinition, ending_actions, load_definition
+from .agent.catalog import AgentCatalog, HostedAgent, agent_files, agent_registry, load_agent_file
+from .agent.custom_actions import AgentFileError
+from .agent.definition import AgentDefinition
 from .agent.form import FormStrategy
 from .agent.loop import AgentLoop, LoopLimits
 from .agent.strategy import AgentStrategy
@@ -35,7 +36,7 @@ from .speech.tts.base import TextToSpeech
 from .speech.vad import SileroModel
 from .stores.base import SessionStore
 from .stores.factory import build_session_store
-from .tools.cab import build_cab_actions
+from .tools.library import library_actions
 from .tools.places.base import PlacesProvider
 from .tools.places.factory import build_places_provider, place_vocabulary
 from .tools.users import UserDirectory
@@ -60,11 +61,9 @@ class Services:
     timezone: ZoneInfo
     store: SessionStore
     llm: LLMClient
-    places: PlacesProvider
-    definition: AgentDefinition
-    registry: ActionRegistry
+    places: PlacesProvider | None  # only when an agent searches places
+    agents: AgentCatalog
     manager: SessionManager
-    agent: AgentStrategy
     speech: SpeechService
     metrics: Metrics
     limiter: RateLimiter | None = None
@@ -88,7 +87,8 @@ class Services:
         await self.llm.close()
         await self.speech.stt.close()
         await self.speech.tts.close()
-        await self.places.close()
+        if self.places is not None:
+            await self.places.close()
         await self.store.close()
         if self.tracing is not None:
             self.tracing.close()
@@ -124,49 +124,80 @@ def model_name(settings: Settings, llm: LLMClient) -> str:
     return llm.name
 
 
-def build_agent(settings: Settings, llm: LLMClient, definition: AgentDefinition,
-                registry: ActionRegistry, tz: ZoneInfo, metrics: Metrics) -> AgentStrategy:
+def build_strategy(settings: Settings, llm: LLMClient, definition: AgentDefinition,
+                   registry: ActionRegistry, tz: ZoneInfo, metrics: Metrics) -> AgentStrategy:
     limits = LoopLimits(settings.max_iterations, settings.llm_timeout_seconds,
                         settings.action_timeout_seconds)
     if strategy_name(settings.agent_strategy, llm, definition) == "form":
-        assert definition.form is not None
-        return FormStrategy(llm, registry, definition.form, definition.result_schema, limits,
-                            metrics, definition.fallback_question, warm_up=llm.name == "local")
+        return FormStrategy(llm, registry, definition, limits, tz, metrics,
+                            warm_up=llm.name == "local")
     return AgentLoop(llm, registry, limits, SystemPrompt(definition, registry, tz), metrics,
                      definition.fallback_question)
+
+
+async def prepare_all(agents: AgentCatalog) -> None:
+    """Each agent's `prepare` in turn (the default agent's last, so its prompt is the one the
+    embedded model holds when the first user comes)."""
+    ordered = sorted(agents, key=lambda agent: agent.name == agents.default)
+    for agent in ordered:
+        if agent.strategy.needs_warm_up:
+            await agent.strategy.prepare()
 
 
 def build_services(settings: Settings, overrides: Overrides | None = None) -> Services:
     overrides = overrides or Overrides()
     clock = overrides.clock or SystemClock()
     tz = resolve_timezone(settings.timezone)
-    definition = load_definition(settings.agent_file)
-    places = overrides.places or build_places_provider(settings)
-    users = UserDirectory(settings.users_file)
-    available = ActionRegistry([*build_cab_actions(places, users, tz),
-                                *ending_actions(definition), *build_custom_actions(definition)])
-    registry = available.select(definition.action_names)
+    definitions = [load_agent_file(path)
+                   for path in agent_files(settings.agents, settings.agent_file)]
+    places: PlacesProvider | None = overrides.places
+    if places is None and any("search_places" in d.action_names for d in definitions):
+        places = build_places_provider(settings)
+    users: list[UserDirectory] = []
+
+    def library(names: set[str]) -> list:
+        def the_places() -> PlacesProvider:
+            assert places is not None
+            return places
+
+        def the_users() -> UserDirectory:
+            if not users:
+                users.append(UserDirectory(settings.users_file))
+            return users[0]
+
+        return library_actions(names, the_places, the_users, tz)
+
     store = overrides.store or build_session_store(settings.session_store, clock,
                                                    settings.turn_lease_seconds)
     llm = overrides.llm or build_llm_client(settings)
     tracing = Tracing(__version__)
     if tracing.tracer is not None:  # spans around each part only when tracing is on
-        registry = traced_actions(registry, tracing.tracer)
         store = TracedStore(store, tracing.tracer, settings.session_store.split(":")[0])
         llm = TracedLLM(llm, tracing.tracer, model_name(settings, llm))
 
     metrics = Metrics()
-    agent = build_agent(settings, llm, definition, registry, tz, metrics)
-    if tracing.tracer is not None:
-        agent = TracedAgent(agent, tracing.tracer)
+    hosted = []
+    for definition in definitions:
+        registry = agent_registry(definition, library)
+        if tracing.tracer is not None:
+            registry = traced_actions(registry, tracing.tracer)
+        strategy: AgentStrategy = build_strategy(settings, llm, definition, registry, tz,
+                                                 metrics)
+        if tracing.tracer is not None:
+            strategy = TracedAgent(strategy, tracing.tracer)
+        hosted.append(HostedAgent(definition, registry, strategy))
+    agents = AgentCatalog(hosted, settings.default_agent)
     policy = SessionPolicy(settings.session_ttl_seconds, settings.session_max_messages,
                            settings.turn_wait_seconds, settings.turn_timeout_seconds)
-    manager = SessionManager(store, agent, clock, policy, metrics)
-    stt = overrides.stt or build_speech_to_text(settings, place_vocabulary(places))
+    manager = SessionManager(store, agents, clock, policy, metrics)
+    vocabulary = agents.speech_hints()
+    if agents.uses("search_places"):
+        vocabulary += place_vocabulary(places)
+    stt = overrides.stt or build_speech_to_text(settings, vocabulary)
     speech = SpeechService(stt,
                            overrides.tts or build_text_to_speech(settings),
                            settings.max_audio_seconds, metrics)
     limiter = RateLimiter(settings.rate_limit, settings.session_store) \
         if settings.rate_limit else None
-    return Services(settings, clock, tz, store, llm, places, definition, registry, manager,
-                    agent, speech, metrics, limiter, tracing)
+    return Services(settings, clock, tz, store, llm, places, agents, manager, speech, metrics,
+                    limiter, tracing)

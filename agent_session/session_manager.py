@@ -16,15 +16,19 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from .agent.actions import ActionContext
-from .agent.strategy import AgentStrategy, StepCallback
+from .agent.catalog import AgentCatalog, HostedAgent
+from .agent.strategy import StepCallback
 from .clock import Clock
-from .errors import SessionForbidden, SessionNotFound, ShuttingDown, TurnTimeout
+from .errors import AgentMismatch, SessionForbidden, SessionNotFound, ShuttingDown, TurnTimeout
 from .events import Event, UserMessage
 from .logging_setup import session_id_var
 from .metrics import Metrics
 from .stores.base import Session, SessionStore, StoreTurn
 
 log = logging.getLogger(__name__)
+
+
+Outcome = Literal["final", "question", "confirm", "fallback", "handoff", "cancelled"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,9 @@ class TurnResult:
     question: str | None
     result: dict[str, Any] | None
     steps: int
+    agent: str = ""
+    asking: str | None = None
+    outcome: Outcome = "question"
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,7 @@ class OpenTurn:
 
     session: Session
     held: StoreTurn
+    agent: HostedAgent
 
 
 @dataclass(frozen=True)
@@ -65,15 +73,16 @@ def trim_history(messages: list[Event], limit: int) -> list[Event]:
 
 
 class SessionManager:
-    def __init__(self, store: SessionStore, agent: AgentStrategy, clock: Clock,
+    def __init__(self, store: SessionStore, agents: AgentCatalog, clock: Clock,
                  policy: SessionPolicy, metrics: Metrics | None = None) -> None:
         self._metrics = metrics or Metrics()
         # Label children looked up once: `labels()` takes a lock and hashes on every call.
+        # `abandoned`: the caller went away mid-turn; `cancelled`: the user dropped the task.
         self._turns_by_outcome = {kind: self._metrics.turns.labels(kind)
-                                  for kind in ("question", "final", "fallback", "error",
-                                               "cancelled")}
+                                  for kind in ("question", "final", "fallback", "confirm",
+                                               "handoff", "cancelled", "error", "abandoned")}
         self._store = store
-        self._agent = agent
+        self.agents = agents
         self._clock = clock
         self._policy = policy
         self.taking_turns = True
@@ -83,13 +92,16 @@ class SessionManager:
         self.taking_turns = False
 
     @asynccontextmanager
-    async def open_turn(self, session_id: str | None,
-                        user_id: str | None) -> AsyncIterator[OpenTurn]:
-        """Hold the session's turn lock and check ownership (409, 403 happen here, before any
-        work), then let the caller `play` the turn. Streaming routes enter this before their
-        response starts, so those errors are plain HTTP errors."""
+    async def open_turn(self, session_id: str | None, user_id: str | None,
+                        agent: str | None = None) -> AsyncIterator[OpenTurn]:
+        """Hold the session's turn lock and check the agent and ownership (404, 409, 403 happen
+        here, before any work), then let the caller `play` the turn. Streaming routes enter
+        this before their response starts, so those errors are plain HTTP errors. A session
+        keeps the agent that started it; a turn naming none continues with it."""
         if not self.taking_turns:
             raise ShuttingDown("This instance is shutting down; send the turn again.")
+        if agent is not None:
+            self.agents.get(agent)  # 404 before any lock is taken
         session_id = session_id or uuid.uuid4().hex
         session_id_var.set(session_id)
         async with self._store.turn(session_id, self._policy.turn_wait_seconds) as held:
@@ -97,10 +109,15 @@ class SessionManager:
             if session is None:
                 now = self._clock.now()
                 session = Session(session_id=session_id, user_id=user_id, created_at=now,
-                                  updated_at=now, expires_at=now)
+                                  updated_at=now, expires_at=now,
+                                  agent=self.agents.get(agent).name)
             elif session.user_id is not None and session.user_id != user_id:
                 raise SessionForbidden("This session belongs to another user.")
-            yield OpenTurn(session, held)
+            own = session.agent or self.agents.default  # earlier releases ran one agent
+            if agent is not None and agent != own:
+                raise AgentMismatch(f"Session {session_id} belongs to the agent {own!r}, not "
+                                    f"{agent!r}; start a new session for {agent!r}.")
+            yield OpenTurn(session, held, self.agents.get(own))
 
     async def play(self, turn: OpenTurn, query: str,
                    on_step: StepCallback | None = None) -> TurnResult:
@@ -114,13 +131,14 @@ class SessionManager:
         deadline = self._policy.turn_timeout_seconds
         try:
             async with asyncio.timeout(deadline):
-                outcome = await self._agent.run(session.messages, user_message, ctx, on_step)
+                outcome = await turn.agent.strategy.run(session.messages, user_message, ctx,
+                                                        on_step)
         except TimeoutError:
             self._turns_by_outcome["error"].inc()
             raise TurnTimeout(f"The turn did not finish within {deadline:g} s and nothing was "
                               "saved; send the same message again.") from None
         except BaseException as exc:
-            kind = "cancelled" if isinstance(exc, asyncio.CancelledError) else "error"
+            kind = "abandoned" if isinstance(exc, asyncio.CancelledError) else "error"
             self._turns_by_outcome[kind].inc()
             raise
         finally:
@@ -131,6 +149,7 @@ class SessionManager:
         messages = trim_history([*session.messages, user_message, *outcome.events],
                                 self._policy.max_messages)
         updated = session.model_copy(update={
+            "agent": turn.agent.name,
             "messages": messages,
             "updated_at": done,
             "expires_at": done + timedelta(seconds=self._policy.ttl_seconds),
@@ -140,11 +159,11 @@ class SessionManager:
         log.info("turn done: %s after %d steps", outcome.kind, outcome.steps)
         status = "final" if outcome.kind == "final" else "question"
         return TurnResult(session.session_id, status, outcome.question, outcome.result,
-                          outcome.steps)
+                          outcome.steps, turn.agent.name, outcome.asking, outcome.kind)
 
     async def turn(self, session_id: str | None, user_id: str | None, query: str,
-                   on_step: StepCallback | None = None) -> TurnResult:
-        async with self.open_turn(session_id, user_id) as turn:
+                   on_step: StepCallback | None = None, agent: str | None = None) -> TurnResult:
+        async with self.open_turn(session_id, user_id, agent) as turn:
             return await self.play(turn, query, on_step)
 
     async def get(self, session_id: str) -> Session:

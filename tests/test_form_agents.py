@@ -78,7 +78,8 @@ class Named(ScriptedLLM):
 
 
 def test_auto_is_form_on_the_embedded_model_and_react_elsewhere(tmp_path):
-    definition = build_services(make_settings(), Overrides(llm=ScriptedLLM())).definition
+    definition = build_services(make_settings(),
+                                Overrides(llm=ScriptedLLM())).agents.get(None).definition
     assert strategy_name("auto", Named("local"), definition) == "form"
     assert strategy_name("auto", Named("watsonx"), definition) == "react"
     assert strategy_name("react", Named("local"), definition) == "react"
@@ -95,6 +96,6 @@ async def test_auto_keeps_the_action_loop_on_a_remote_model():
     llm.extend([LLMReply(actions=[call("prompt_user", question="Where from?")])])
     app = create_app(make_settings(), Overrides(llm=llm))
     async with running(app) as client:
-        assert app.state.services.agent.name == "react"
+        assert app.state.services.agents.get(None).strategy.name == "react"
         body = (await client.post("/chat", json={"query": "cab"})).json()
         assert body["query"] == "Where from?"

@@ -46,7 +46,7 @@ async def test_everything_in_one_message_books_in_one_turn_with_one_model_call(f
     stored = (await form.client.get("/session/f1")).json()["messages"]
     assert [(m["role"], m.get("name")) for m in stored] == [
         ("user", None), ("tool", "search_places"), ("tool", "search_places"),
-        ("tool", "get_booking_date"), ("tool", "get_booking_date"), ("assistant", None)]
+        ("assistant", None)]  # the date and time are typed slots: read without an action
     assert stored[-1]["kind"] == "final"
 
 
@@ -122,7 +122,7 @@ async def test_a_past_date_and_a_missing_saved_address_are_refused(form):
     body = await say(form, "to Lalbagh Botanical Garden, on 2026-11-20", {
         "destination": "Lalbagh Botanical Garden", "date": "2026-11-20"}, user_id=None,
         session_id="anon")
-    assert body["query"] == f'I couldn\'t work out a future date from "2026-11-20". {DATE}'
+    assert body["query"] == f"2026-11-20 is in the past. {DATE}"
 
 
 async def test_saved_addresses_with_or_without_my(form):
@@ -171,9 +171,11 @@ async def test_cancel_needs_a_cancel_word_and_clears_the_form(form):
     body = await say(form, "hello again", {"intent": "cancel"})
     assert body["query"] == DESTINATION  # no cancel word: the model's guess is ignored
     body = await say(form, "forget it, cancel this", {"intent": "cancel"})
-    assert body["query"] == f"Okay, I've dropped that booking. {PICKUP}"
-    state = (await form.client.get("/session/f1")).json()["messages"][-1]["form"]
-    assert state["values"] == {}
+    assert (body["query"], body["outcome"], body["asking"]) == (
+        "Okay, I've dropped that booking.", "cancelled", None)
+    body = await say(form, "to Whitefield", {"destination": "Whitefield"})
+    assert body["query"] == PICKUP  # a new task: the old pickup is gone
+    assert "Known: nothing yet" in form.llm.requests[-1].messages[-1]["content"]
 
 
 async def test_after_a_result_a_new_request_starts_a_new_booking(form):
@@ -190,9 +192,9 @@ async def test_steps_stream_as_actions_run(form):
     response = await form.client.post("/chat/stream", json={
         "query": "from MG Road tomorrow", "session_id": "s1", "user_id": "12345"})
     events = parse_events(response.text)
-    assert [kind for kind, _ in events] == ["step", "step", "question"]
+    assert [kind for kind, _ in events] == ["step", "question"]
     assert events[0][1]["action"] == "search_places"
-    assert events[1][1]["observation"]["date"] == "2026-11-26"
+    assert events[0][1]["observation"]["places"][0]["name"] == "MG Road"
     assert events[-1][1]["query"] == DESTINATION
 
 
@@ -222,4 +224,5 @@ async def test_stored_question_carries_the_form_state(form):
     assert last["content"] == DESTINATION
     assert last["form"]["said"] == {"pickup_location": "MG Road"}
     assert last["form"]["asking"] == "destination"
-    assert json.dumps(last["form"]["extracted"]) == '{"pickup_location": "MG Road"}'
+    assert last["form"]["values"] == {"pickup_location": "MG Road, Bengaluru, India"}
+    assert "extracted" not in json.dumps(last)  # the model's raw output is not shown

@@ -90,11 +90,14 @@ async def test_bundled_model_answers_with_a_valid_action(harness_factory, local_
     arguments validate (the grammar allows nothing else)."""
     await local_llm.check()
     async with harness_factory() as h:
-        registry = h.services.registry
+        agent = h.services.agents.get(None)
+        registry = agent.registry
         from datetime import UTC, datetime
 
+        from agent_session.prompts import SystemPrompt
+
         ctx = ActionContext("s", "12345", datetime(2026, 11, 25, 10, tzinfo=UTC))
-        prompt = h.services.manager._agent._system_prompt(ctx)
+        prompt = SystemPrompt(agent.definition, registry, h.services.timezone)(ctx)
         request = LLMRequest(prompt, [{"role": "user", "content":
                                        "I need a cab from MG Road to Koramangala"}],
                              registry.specs(), "s")
@@ -147,7 +150,7 @@ async def test_a_turn_past_its_deadline_then_a_normal_turn_that_books(local_llm)
     generation stops, so the next turn (another app on the same model) starts at once."""
     short = create_app(make_settings(llm_timeout_seconds=0.5), Overrides(llm=local_llm))
     async with running(short) as client:
-        assert short.state.services.agent.name == "form"
+        assert short.state.services.agents.get(None).strategy.name == "form"
         await short.state.services.warm_up
         response = await client.post("/chat", json={"query": ALL_IN_ONE, "session_id": "d1"})
         assert response.status_code == 504

@@ -1,11 +1,18 @@
 """The `form` strategy: slot filling in the manner of Rasa CALM. The model's whole job on a turn
 is one schema-constrained generation that copies out the user's words for each slot the message
-gives or corrects; everything after it is deterministic: the words are grounded in the message,
-each new value is resolved by the agent's own actions, a rejected one is asked again with the
-reason, then the first missing slot is asked for, or the result is returned.
+gives or corrects; everything after it is deterministic: the words are grounded in the message
+(by meaning for numbers), read as the slot's type, resolved by the agent's own actions, and a
+refused value is asked again with the reason; then the first missing slot is asked for, the
+result read back for confirmation when the agent wants it, or returned.
 
-The form's state (values, the words they came from, the slot being asked) rides on the turn's
-stored question event, so it needs no storage of its own and a failed turn changes nothing.
+Repairs hold on any agent: a correction of any slot at any point (also while a free-text slot is
+asked), skipping an optional slot, "sorry?" for the last question again, a hand-off when one
+slot fails `max_attempts` times or the user asks for a person, cancelling. Turns that need no
+reading of the message (a repeat, a yes to a confirmation, a short typed answer) make no model
+call at all.
+
+The form's state (`FormState`) rides on the turn's stored question event, so it needs no
+storage of its own and a failed turn changes nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +22,9 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jsonschema
 
@@ -23,9 +32,14 @@ from ..events import Event, FinalResult, Question, UserMessage
 from ..llm.base import JSONRequest, LLMClient
 from ..llm.messages import current_task
 from ..metrics import Metrics
+from . import repairs
 from .actions import ActionArgumentsError, ActionContext, ActionRegistry
+from .definition import AgentDefinition
+from .form_state import FormState
 from .loop import LoopLimits
-from .slots import CANCEL, FormSpec, Slot, ground, mentions
+from .slot_types import Reading, read, settle_half
+from .slot_values import match_choice, number_words_in, parse_boolean, parse_number
+from .slots import CANCEL, FormSpec, Slot, ground, mentions, tokens
 from .steps import ActionSteps, model_call
 from .strategy import StepCallback, TurnOutcome
 
@@ -33,11 +47,23 @@ log = logging.getLogger(__name__)
 RULES = (
     "Answer with a JSON object holding only the fields this message gives or changes, each as "
     "the user's own words copied from the message. Leave out every field the message does not "
-    "give: never guess, never copy a known value. A short answer (a place, a day, a time) "
-    "answers the last question. Add \"intent\": \"cancel\" only when the user wants to cancel "
-    "or start over."
+    "give: never guess, never copy a known value. A short answer (a place, a day, a time, a "
+    "number) answers the last question. A correction (\"make it ...\", \"... instead\") "
+    "goes to the field it changes. Add \"intent\": \"cancel\" only when the user wants to "
+    "cancel or start over."
 )
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# Words that may stand before a date the model copied ("tomorrow") as part of the same phrase
+# ("the day after tomorrow", "in 3 days", "next Monday"): a phrase is taken whole.
+_DATE_LEFT = {"the", "day", "after", "next", "this", "coming", "following", "week", "in", "a",
+              "on", "of", "weeks", "from", "two", "three"}
+_TIME_RIGHT = {"am", "pm", "a", "m", "in", "the", "morning", "evening", "afternoon", "night",
+               "tonight", "o", "clock", "oclock"}
+_DAYPART = {"am", "pm", "morning", "evening", "afternoon", "night", "tonight", "m", "clock",
+            "oclock"}
+_TIME_LEFT = {"half", "past", "quarter", "to", "a"}
+_WORD = re.compile(r"[\w']+(?:[:.]\d+)?")
+SHORT_ANSWER_WORDS = 4
 
 
 def fill(template: str, values: dict[str, str]) -> str:
@@ -45,27 +71,16 @@ def fill(template: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
-@dataclass
-class FormState:
-    values: dict[str, str] = field(default_factory=dict)
-    said: dict[str, str] = field(default_factory=dict)
-    asking: str | None = None
-    last_question: str | None = None
-
-    @classmethod
-    def from_history(cls, history: list[Event]) -> FormState:
-        """The state after the current task's last question (empty after a result)."""
-        for event in reversed(history[current_task(history):]):
-            if not isinstance(event, Question):
-                continue
-            form = event.form or {}
-            return cls(dict(form.get("values") or {}), dict(form.get("said") or {}),
-                       form.get("asking"), event.content)
-        return cls()
-
-    def clear(self, name: str) -> None:
-        self.values.pop(name, None)
-        self.said.pop(name, None)
+def state_of(history: list[Event]) -> tuple[FormState, str | None]:
+    """The state after the current task's last question, and that question (a fresh state
+    after a result, a hand-off or a cancel)."""
+    for event in reversed(history[current_task(history):]):
+        if isinstance(event, Question):
+            state = event.form.model_copy(deep=True) if event.form else FormState()
+            if state.ended:
+                return FormState(), None
+            return state, event.content
+    return FormState(), None
 
 
 def _turn_text(known: dict[str, str], question: str | None, message: str) -> str:
@@ -76,7 +91,7 @@ def _turn_text(known: dict[str, str], question: str | None, message: str) -> str
 def prompt_prefix(spec: FormSpec) -> list[dict[str, str]]:
     """The fixed start of every extraction prompt (instructions, fields, worked examples):
     identical for every turn of every session, so a local model evaluates it once."""
-    fields = "\n".join(f"- {slot.name}: {slot.description}" for slot in spec.slots)
+    fields = "\n".join(f"- {slot.name}: {slot.description}{slot.hint}" for slot in spec.slots)
     messages = [{"role": "system", "content": f"{spec.instructions}\n\nFields:\n{fields}\n\n"
                                               f"{RULES}"}]
     for example in spec.examples:
@@ -86,25 +101,106 @@ def prompt_prefix(spec: FormSpec) -> list[dict[str, str]]:
     return messages
 
 
+def _spans(message: str) -> list[tuple[str, int, int]]:
+    return [(m.group().lower(), m.start(), m.end()) for m in _WORD.finditer(message)]
+
+
+def widen(slot: Slot, words: str, message: str) -> str:
+    """A date or time the model shortened, taken whole from the message: "tomorrow" in "the
+    day after tomorrow", "8:30" in "8:30 in the evening", "past 7" in "half past 7"."""
+    if slot.type not in ("date", "time"):
+        return words
+    spans = _spans(message)
+    want = [t for t in (w.lower().strip(".,!?") for w in words.split()) if t]
+    if not want:
+        return words
+    for start in range(len(spans) - len(want) + 1):
+        if [s[0].strip(".") for s in spans[start:start + len(want)]] != \
+                [w.strip(".") for w in want]:
+            continue
+        first, last = start, start + len(want) - 1
+        left = _DATE_LEFT if slot.type == "date" else _TIME_LEFT
+        while first > 0 and spans[first - 1][0] in left:
+            first -= 1
+        if slot.type == "time":
+            end = last
+            while end + 1 < len(spans) and spans[end + 1][0].strip(".") in _TIME_RIGHT:
+                end += 1
+            while end > last and spans[end][0].strip(".") not in _DAYPART:
+                end -= 1
+            last = end
+        while first < start and spans[first][0] in {"the", "a", "on", "in", "of", "to"} and \
+                not (slot.type == "date" and spans[first][0] == "in"):
+            first += 1
+        return message[spans[first][1]:spans[last][2]]
+    return words
+
+
+def grounded(slot: Slot, value: str, message: str) -> str | None:
+    """The model's words for `slot` kept only as far as the user said them. Numbers are
+    compared by meaning ("6" for "six"); a choice by the option it names."""
+    said_numbers = number_words_in(message)
+    if slot.type in ("integer", "number"):
+        number = parse_number(value)
+        if number is not None and _canonical(number) in said_numbers:
+            return value
+    if slot.type == "choice":
+        options = [(c.value, c.synonyms) for c in slot.choices]
+        chosen = match_choice(value, options)
+        if chosen is not None and match_choice(message, options) == chosen:
+            return value
+    kept = ground(value, message)
+    if kept is None and said_numbers:
+        said = set(tokens(message)) | said_numbers
+        words = [w for w in value.split() if tokens(w) and all(t in said for t in tokens(w))]
+        kept = " ".join(words) if any(t in said_numbers for w in words for t in tokens(w)) \
+            else None
+    return kept
+
+
+def _reads(slot: Slot, words: str, now: datetime, tz: ZoneInfo) -> bool:
+    reading = read(slot, words, now, tz)
+    return reading.value is not None or reading.clarify is not None
+
+
+def _canonical(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+@dataclass
+class _Turn:
+    """What one turn decided, slot by slot, before it answers."""
+
+    words: dict[str, str] = field(default_factory=dict)
+    refused: list[tuple[Slot, str]] = field(default_factory=list)
+    clarify: tuple[Slot, str] | None = None
+    actions_run: int = 0
+
+
 class FormStrategy:
     name = "form"
 
-    def __init__(self, llm: LLMClient, registry: ActionRegistry, spec: FormSpec,
-                 result_schema: dict[str, Any], limits: LoopLimits,
-                 metrics: Metrics | None = None, fallback_question: str | None = None,
+    def __init__(self, llm: LLMClient, registry: ActionRegistry, definition: AgentDefinition,
+                 limits: LoopLimits, tz: ZoneInfo, metrics: Metrics | None = None,
                  warm_up: bool = False) -> None:
+        assert definition.form is not None
         self._llm = llm
         self._llm_seconds = metrics.llm_seconds.labels(llm.name) if metrics else None
         self._registry = registry
-        self._spec = spec
+        self._definition = definition
+        self._spec: FormSpec = definition.form
+        self._tz = tz
         self._limits = limits
         self._steps = ActionSteps(registry, limits.action_timeout)
-        self._prefix = prompt_prefix(spec)
-        self._schema = spec.extraction_schema()
+        self._prefix = prompt_prefix(self._spec)
+        self._schema = self._spec.extraction_schema()
         self._result = jsonschema.Draft202012Validator(
-            result_schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
-        self._fallback = fallback_question or spec.slots[0].question
+            definition.schema,
+            format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+        self._fallback = definition.fallback_question
         self.needs_warm_up = warm_up
+        self._date_slot = next((s for s in self._spec.slots if s.type == "date"), None)
+        self._time_slot = next((s for s in self._spec.slots if s.type == "time"), None)
 
     async def prepare(self) -> None:
         """Load the model and have it evaluate the fixed prompt prefix once, so the first
@@ -123,96 +219,282 @@ class FormStrategy:
         took = time.perf_counter() - started
         if self._llm_seconds is not None:  # every generation the service makes is counted
             self._llm_seconds.observe(took)
-        log.info("form: the model has read its fixed prompt in %.1f s; ready", took)
+        log.info("form %s: the model has read its fixed prompt in %.1f s; ready",
+                 self._definition.name, took)
+
+    # -- one turn ------------------------------------------------------------------------------
 
     async def run(self, history: list[Event], user_message: UserMessage,
                   ctx: ActionContext, on_step: StepCallback | None = None) -> TurnOutcome:
-        await self._llm.check()  # loading the model is not part of the call's deadline
-        state = FormState.from_history(history)
+        state, last_question = state_of(history)
         message = user_message.content
-        raw, llm_ms = await self._extract(state, message, ctx)
-        words, cancel = self._grounded(raw, message, state.asking)
-        log.info("form: model said %s, grounded %s in %.0f ms", raw, words, llm_ms)
+        asked = self._spec.slot(state.asking) if state.asking else None
+
+        if repairs.wants_repeat(message) and last_question:
+            return self._question(state, asked, last_question, [], 0,
+                                  "confirm" if state.confirming else "question", count=False)
+        if repairs.wants_person(message):
+            return self._hand_off(state, [], 0)
+        if state.confirming and not repairs.marks_change(message) and \
+                len(tokens(message)) <= SHORT_ANSWER_WORDS and parse_boolean(message) is not None:
+            if parse_boolean(message):
+                return self._finish(state, [], 0, confirmed=True)
+            state.confirming = False
+            return self._question(state, None, "What would you like to change?", [], 0,
+                                  count=False)
+        if asked is not None and not asked.required and asked.type != "boolean" and \
+                repairs.wants_skip(message):
+            state.values[asked.name], state.said[asked.name] = None, message
+            state.attempts.pop(asked.name, None)
+            return await self._next(state, _Turn(), [], 0)
+
+        if state.pending is not None and len(tokens(message)) <= SHORT_ANSWER_WORDS and \
+                not repairs.marks_change(message):
+            settled = settle_half(state.pending, message)
+            if settled is not None:
+                state.values[state.pending.slot] = settled
+                state.said[state.pending.slot] = f"{state.pending.said} {message}"
+                state.attempts.pop(state.pending.slot, None)
+                state.pending = None
+                turn = _Turn()
+                self._check_passed_time(state, turn, ctx)
+                return await self._next(state, turn, [], 0)
+
+        turn = _Turn()
+        direct = self._direct(state, asked, message, ctx)
+        steps = 0
+        cancel = False
+        if direct is not None:
+            turn.words = {asked.name: message} if asked else {}
+        else:
+            await self._llm.check()  # loading the model is not part of the call's deadline
+            raw, llm_ms = await self._extract(state, last_question, message, ctx)
+            steps = 1
+            turn.words, cancel = self._grounded(raw, message, state, asked)
+            log.info("form %s: model said %s, grounded %s in %.0f ms", self._definition.name,
+                     raw, turn.words, llm_ms)
+        if cancel:
+            if not turn.words:
+                ended = FormState(ended="cancelled")
+                return self._question(ended, None, self._spec.cancel_reply, [], steps,
+                                      "cancelled", count=False)
+            state = FormState()
+            asked = None
 
         events: list[Event] = []
-        prefix = ""
-        if cancel:
-            state = FormState()
-            prefix = self._spec.cancel_reply + " "
-        rejected: list[tuple[Slot, str]] = []
-        actions_run = 0
-        for slot in self._spec.slots:
-            said = words.get(slot.name)
-            if said is None or (state.said.get(slot.name) == said and slot.name in state.values):
-                continue
-            value, reason, runs = await self._resolve(slot, said, ctx, events, on_step, llm_ms)
-            actions_run += runs
-            if value is None:
-                state.clear(slot.name)
-                rejected.append((slot, reason or ""))
-            else:
-                state.values[slot.name], state.said[slot.name] = value, said
-        steps = 1 + actions_run
+        if state.pending is not None and state.pending.slot not in turn.words:
+            settled = settle_half(state.pending, message)
+            if settled is not None:
+                state.values[state.pending.slot] = settled
+                state.said[state.pending.slot] = f"{state.pending.said} {message}"
+        state.pending = None
+        changed = await self._take(state, turn, ctx, events, on_step, direct)
+        if changed:
+            state.confirming = False
+        return await self._next(state, turn, events, steps + turn.actions_run, asked)
 
-        if rejected:
-            slot, reason = rejected[0]
-            return self._ask(state, slot, f"{prefix}{reason} {slot.question}", events, raw, steps)
-        missing = next((s for s in self._spec.slots if s.name not in state.values), None)
-        if missing is not None:
-            return self._ask(state, missing, prefix + missing.question, events, raw, steps)
-        result = {slot.name: state.values[slot.name] for slot in self._spec.slots}
-        bad = sorted({str(e.path[0]) for e in self._result.iter_errors(result) if e.path})
-        if bad or not self._result.is_valid(result):
+    def _direct(self, state: FormState, asked: Slot | None, message: str,
+                ctx: ActionContext) -> Reading | None:
+        """A short answer to a typed question read without the model ("six", "yes", "the
+        patio"); None when the model should read the message."""
+        if asked is None or asked.type not in ("integer", "number", "boolean", "choice") or \
+                asked.resolve or len(tokens(message)) > SHORT_ANSWER_WORDS or \
+                repairs.marks_change(message) or mentions(message, self._spec.cancel_words):
+            return None
+        reading = read(asked, message, ctx.now, self._tz)
+        out_of_bounds = asked.type in ("integer", "number") and parse_number(message) is not None
+        return reading if reading.ok or out_of_bounds else None
+
+    async def _take(self, state: FormState, turn: _Turn, ctx: ActionContext,
+                    events: list[Event], on_step: StepCallback | None,
+                    direct: Reading | None) -> bool:
+        """Read, check and resolve each slot's new words into the state; whether any value
+        changed."""
+        changed = False
+        for slot in self._spec.slots:
+            said = turn.words.get(slot.name)
+            if said is None or (state.said.get(slot.name) == said and state.filled(slot.name)):
+                continue
+            reading = direct if direct is not None else read(slot, said, ctx.now, self._tz)
+            if reading.clarify is not None:
+                state.clear(slot.name)
+                state.pending = reading.pending
+                turn.clarify = turn.clarify or (slot, reading.clarify)
+                continue
+            if reading.reason is not None:
+                state.clear(slot.name)
+                turn.refused.append((slot, reading.reason))
+                continue
+            value, reason, runs = await self._resolve(slot, reading.value, said, ctx, events,
+                                                      on_step)
+            turn.actions_run += runs
+            if reason is not None:
+                state.clear(slot.name)
+                turn.refused.append((slot, reason))
+                continue
+            if state.values.get(slot.name, object()) != value:
+                changed = True
+            state.values[slot.name], state.said[slot.name] = value, said
+            state.attempts.pop(slot.name, None)
+        self._check_passed_time(state, turn, ctx)
+        return changed
+
+    def _check_passed_time(self, state: FormState, turn: _Turn, ctx: ActionContext) -> None:
+        """A time today that has already passed is refused with the reason."""
+        date_slot, time_slot = self._date_slot, self._time_slot
+        if date_slot is None or time_slot is None:
+            return
+        day, at = state.values.get(date_slot.name), state.values.get(time_slot.name)
+        now = ctx.now.astimezone(self._tz)
+        if day == now.date().isoformat() and isinstance(at, str) and at < now.strftime("%H:%M"):
+            state.clear(time_slot.name)
+            turn.refused.append((time_slot, f"{at} today has already passed."))
+
+    async def _next(self, state: FormState, turn: _Turn, events: list[Event], steps: int,
+                    asked: Slot | None = None) -> TurnOutcome:
+        """What to say after the new values are in: a refusal, a clarification, the next
+        missing slot, the read-back, or the result."""
+        if turn.refused:  # a value said for a slot and refused: an attempt at it
+            slot, reason = turn.refused[0]
+            return self._question(state, slot, f"{reason} {slot.question}", events, steps,
+                                  attempt=True)
+        if turn.clarify is not None:
+            slot, question = turn.clarify
+            return self._question(state, slot, question, events, steps, attempt=True)
+        missing = next((s for s in self._spec.slots if not state.filled(s.name)), None)
+        if missing is not None:  # asked again after an answer that did not fill it
+            again = asked is not None and missing.name == asked.name
+            return self._question(state, missing, missing.question, events, steps,
+                                  attempt=again)
+        if self._definition.confirm and not state.confirming:
+            state.confirming = True
+            return self._question(state, None, self._read_back(state), events, steps,
+                                  "confirm", count=False)
+        if state.confirming:  # nothing changed and no yes: read it back again
+            return self._question(state, None, self._read_back(state), events, steps,
+                                  "confirm", count=False)
+        return self._finish(state, events, steps)
+
+    def _read_back(self, state: FormState) -> str:
+        assert self._definition.confirm is not None
+        values = {k: ("none" if v is None else str(v)) for k, v in state.values.items()}
+        return self._definition.fill_template(self._definition.confirm, values)
+
+    def _finish(self, state: FormState, events: list[Event], steps: int,
+                confirmed: bool = False) -> TurnOutcome:
+        result = {slot.name: state.values.get(slot.name) for slot in self._spec.slots}
+        checked = {k: v for k, v in result.items() if v is not None}
+        bad = sorted({str(e.path[0]) for e in self._result.iter_errors(checked) if e.path})
+        if bad or not self._result.is_valid(checked):
             slot = self._spec.slot(bad[0]) if bad else None
             if slot is None:
-                return self._ask(state, None, self._fallback, events, raw, steps, kind="fallback")
+                return self._question(state, None, self._fallback, events, steps, "fallback")
             for name in bad:
                 state.clear(name)
-            return self._ask(state, slot, f"Sorry, that didn't work. {slot.question}", events,
-                             raw, steps)
+            state.confirming = False
+            return self._question(state, slot, f"Sorry, that didn't work. {slot.question}",
+                                  events, steps)
         events.append(FinalResult.of(result))
         return TurnOutcome(kind="final", result=result, events=events, steps=steps)
 
+    def _hand_off(self, state: FormState, events: list[Event], steps: int) -> TurnOutcome:
+        ended = state.model_copy(update={"ended": "handoff"})
+        return self._question(ended, None, self._definition.handoff_message, events, steps,
+                              "handoff", count=False)
+
+    def _question(self, state: FormState, slot: Slot | None, question: str,
+                  events: list[Event], steps: int, kind: str = "question",
+                  count: bool = True, attempt: bool = False) -> TurnOutcome:
+        """Ask `question` (about `slot`); an `attempt` at the slot that failed counts, and
+        `max_attempts` of them in a row hand off."""
+        if count and attempt and slot is not None:
+            tries = state.attempts.get(slot.name, 0) + 1
+            state.attempts[slot.name] = tries
+            if tries >= self._definition.max_attempts:
+                return self._hand_off(state, events, steps)
+        question = question.strip()
+        state.asking = slot.name if slot else None
+        events.append(Question(content=question, form=state,
+                               fallback=True if kind == "fallback" else None,
+                               outcome=kind if kind not in ("question", "fallback") else None))
+        return TurnOutcome(kind=kind, question=question, events=events,  # type: ignore[arg-type]
+                           steps=steps, asking=state.asking)
+
     # -- the one model call --------------------------------------------------------------------
 
-    async def _extract(self, state: FormState, message: str,
+    async def _extract(self, state: FormState, question: str | None, message: str,
                        ctx: ActionContext) -> tuple[dict[str, Any], float]:
-        turn = {"role": "user", "content": _turn_text(state.said, state.last_question, message)}
+        turn = {"role": "user", "content": _turn_text(state.said, question, message)}
         request = JSONRequest([*self._prefix, turn], self._schema, ctx.session_id)
         return await model_call(self._llm.complete_json(request), self._limits.llm_timeout,
                                 self._llm_seconds)
 
-    def _grounded(self, raw: dict[str, Any], message: str,
-                  asking: str | None) -> tuple[dict[str, str], bool]:
-        """The words the user really said, per slot. The same words given for two slots go to
-        the slot being asked, else the first; a cancel needs a cancel word in the message."""
+    def _grounded(self, raw: dict[str, Any], message: str, state: FormState,
+                  asked: Slot | None) -> tuple[dict[str, str], bool]:
+        """The words the user really said, per slot, with corrections sent where they belong:
+        "make that X instead of Y" goes to the slot that holds Y; words for a free-text slot
+        that another slot's type reads, said as a change, go to that slot; the same words
+        given for two slots go to the slot being asked, else the first."""
         words: dict[str, str] = {}
         for slot in self._spec.slots:
             value = raw.get(slot.name)
-            kept = ground(value, message) if isinstance(value, str) else None
-            if kept is None:
-                continue
-            twin = next((name for name, other in words.items()
-                         if other.lower() == kept.lower()), None)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                value = str(value)
+            kept = grounded(slot, value, message) if isinstance(value, str) else None
+            if kept is not None:
+                words[slot.name] = widen(slot, kept, message)
+        self._redirect(words, message, state, asked)
+        for name in list(words):
+            twin = next((other for other in words if other != name and name in words
+                         and words[other].lower() == words[name].lower()), None)
             if twin is not None:
-                if slot.name != asking:
-                    continue
-                del words[twin]
-            words[slot.name] = kept
+                keep = name if asked is not None and name == asked.name else \
+                    twin if asked is not None and twin == asked.name else None
+                if keep is None:
+                    first = next(s.name for s in self._spec.slots if s.name in (name, twin))
+                    keep = first
+                words.pop(twin if keep == name else name)
         cancel = raw.get("intent") == CANCEL and mentions(message, self._spec.cancel_words)
         return words, cancel
 
-    # -- deterministic resolution --------------------------------------------------------------
+    def _redirect(self, words: dict[str, str], message: str, state: FormState,
+                  asked: Slot | None) -> None:
+        swap = repairs.instead_of(message)
+        if swap is not None:
+            new, old = swap
+            holder = next((s for s in self._spec.slots if s.name in state.said
+                           and repairs.overlaps(old, state.said[s.name])), None)
+            if holder is not None:
+                for name in [n for n, w in words.items() if repairs.overlaps(w, new)
+                             or repairs.overlaps(w, old)]:
+                    words.pop(name)
+                words[holder.name] = widen(holder, new, message)
+                return
+        if asked is None or asked.type != "text" or asked.name not in words or \
+                not repairs.marks_change(message):
+            return
+        value = words[asked.name]
+        now = datetime.now(self._tz)
+        takers = [s for s in self._spec.slots if s.type not in ("text", "boolean")
+                  and s.name != asked.name and s.name not in words
+                  and _reads(s, value, now, self._tz)]
+        filled = [s for s in takers if state.filled(s.name)]
+        target = filled[0] if len(filled) == 1 else takers[0] if len(takers) == 1 else None
+        if target is not None:
+            words[target.name] = widen(target, words.pop(asked.name), message)
 
-    async def _resolve(self, slot: Slot, said: str, ctx: ActionContext,
-                       events: list[Event], on_step: StepCallback | None,
-                       llm_ms: float) -> tuple[str | None, str | None, int]:
+    # -- the agent's own resolution ------------------------------------------------------------
+
+    async def _resolve(self, slot: Slot, value: Any, said: str, ctx: ActionContext,
+                       events: list[Event], on_step: StepCallback | None
+                       ) -> tuple[Any, str | None, int]:
         """(value, None, actions run) or (None, the reason it was refused, actions run). The
-        first rule whose `when` matches decides; with none, the words are the value."""
+        first rule whose `when` matches decides; with none, the typed value stands."""
         for rule in slot.resolve:
             placeholders = rule.match(said)
             if placeholders is None:
                 continue
+            placeholders["value"] = str(value)
             action = self._registry.get(rule.action)
             assert action is not None and action.run is not None
             reason = fill(rule.reject, placeholders)
@@ -221,19 +503,11 @@ class FormStrategy:
                 arguments = action.validate(arguments)
             except ActionArgumentsError:
                 return None, reason, 0
+            started = time.perf_counter()
             observation = await self._steps.run(action.name, arguments, ctx)
+            took = (time.perf_counter() - started) * 1000
             await self._steps.record(events, action.name, arguments, observation, on_step,
-                                     llm_ms)
-            value = rule.take(observation)
-            return (value, None, 1) if value is not None else (None, reason, 1)
-        return said, None, 0
-
-    def _ask(self, state: FormState, slot: Slot | None, question: str,
-             events: list[Event], raw: dict[str, Any], steps: int,
-             kind: str = "question") -> TurnOutcome:
-        question = question.strip()
-        events.append(Question(content=question, form={
-            "values": dict(state.values), "said": dict(state.said),
-            "asking": slot.name if slot else None, "extracted": raw}))
-        return TurnOutcome(kind=kind, question=question, events=events,  # type: ignore[arg-type]
-                           steps=steps)
+                                     took)
+            resolved = rule.take(observation)
+            return (resolved, None, 1) if resolved is not None else (None, reason, 1)
+        return value, None, 0

@@ -20,7 +20,7 @@ form:
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -71,11 +71,88 @@ class ResolveRule(BaseModel):
         return str(current)
 
 
+SlotType = Literal["text", "integer", "number", "boolean", "date", "time", "choice"]
+# How a time slot reads an hour said without am/pm or a part of the day ("at 9", "9."):
+# `ask` asks which; `am`/`pm` take that half; `daytime` takes 7-11 as morning, 12-6 as afternoon.
+BareHour = Literal["ask", "am", "pm", "daytime"]
+
+
+class Choice(BaseModel):
+    value: str = Field(min_length=1)
+    synonyms: list[str] = Field(default_factory=lambda: [])
+
+
 class Slot(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    description: str = Field(min_length=1)
+    description: str | None = Field(None, min_length=1)
     question: str = Field(min_length=1, max_length=500)
+    type: SlotType = "text"
+    choices: list[Choice] = Field(default_factory=lambda: [])
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None
+    required: bool = True
+    bare_hour: BareHour = "ask"
     resolve: list[ResolveRule] = Field(default_factory=lambda: [])
+
+    @field_validator("choices", mode="before")
+    @classmethod
+    def _choice_strings(cls, value: Any) -> Any:
+        """A choice may be written as a plain string."""
+        if isinstance(value, list):
+            return [{"value": v} if isinstance(v, str | int | float) else v for v in value]
+        return value
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            re.compile(value)
+        return value
+
+    @model_validator(mode="after")
+    def _typed(self) -> Slot:
+        if self.type == "choice" and not self.choices:
+            raise ValueError(f"slot {self.name}: a choice slot needs `choices`")
+        if self.choices and self.type != "choice":
+            raise ValueError(f"slot {self.name}: `choices` is only for type choice")
+        if (self.min is not None or self.max is not None) and \
+                self.type not in ("integer", "number"):
+            raise ValueError(f"slot {self.name}: `min`/`max` are only for integer and number")
+        if self.description is None:
+            self.description = self.question
+        return self
+
+    @property
+    def hint(self) -> str:
+        """What the model is told about the slot besides its description."""
+        if self.type == "choice":
+            return f" (one of: {', '.join(c.value for c in self.choices)})"
+        if self.type in ("integer", "number"):
+            return " (a number)"
+        if self.type == "boolean":
+            return " (yes or no)"
+        return ""
+
+    def json_schema(self) -> dict[str, Any]:
+        """The result field this slot fills, as JSON Schema (for agents that declare slots
+        but no result_schema of their own)."""
+        kinds = {"text": "string", "integer": "integer", "number": "number",
+                 "boolean": "boolean", "date": "string", "time": "string", "choice": "string"}
+        schema: dict[str, Any] = {"type": kinds[self.type], "description": self.description}
+        if self.type == "choice":
+            schema["enum"] = [c.value for c in self.choices]
+        if self.type == "date":
+            schema["format"] = "date"
+        if self.min is not None:
+            schema["minimum"] = self.min
+        if self.max is not None:
+            schema["maximum"] = self.max
+        if not self.required:
+            schema["type"] = [schema["type"], "null"]
+            if "enum" in schema:
+                schema["enum"] = [*schema["enum"], None]
+        return schema
 
 
 class Example(BaseModel):

@@ -20,14 +20,17 @@ StepCallback = Callable[[dict[str, Any]], Awaitable[None]]
 
 @dataclass
 class TurnOutcome:
-    """`fallback` is a question too (status "201"): the agent's `fallback_question`, asked when
-    the strategy could not make progress; counted apart in `/metrics`."""
+    """Every kind but `final` is a question (status "201"): `fallback` the agent's
+    `fallback_question`, asked when the strategy could not make progress; `confirm` the result
+    read back for a yes or no; `handoff` the agent's `handoff_message` (the task is over);
+    `cancelled` the user dropped the task in words. Each is counted apart in `/metrics`."""
 
-    kind: Literal["question", "final", "fallback"]
+    kind: Literal["question", "final", "fallback", "confirm", "handoff", "cancelled"]
     question: str | None = None
     result: dict[str, Any] | None = None
     events: list[Event] = field(default_factory=list)
     steps: int = 0
+    asking: str | None = None  # the slot the question asks for (form strategy)
 
 
 class AgentStrategy(Protocol):

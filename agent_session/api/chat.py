@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends
 from sse_starlette.sse import EventSourceResponse
 
 from ..errors import ServiceError
-from ..schemas import ChatRequest, ChatResponse, errors
+from ..schemas import AgentChatRequest, ChatRequest, ChatResponse, errors
 from ..services import Services
 from ..session_manager import TurnResult
 from .deps import get_services, limit_user
@@ -26,9 +26,11 @@ log = logging.getLogger(__name__)
 def to_response(turn: TurnResult) -> ChatResponse:
     if turn.status == "final":
         return ChatResponse(session_id=turn.session_id, query="",
-                            final_response=turn.result or {}, status_code="200")
+                            final_response=turn.result or {}, status_code="200",
+                            agent=turn.agent, asking=None, outcome="final")
     return ChatResponse(session_id=turn.session_id, query=turn.question or "",
-                        final_response={}, status_code="201")
+                        final_response={}, status_code="201", agent=turn.agent,
+                        asking=turn.asking, outcome=turn.outcome)
 
 
 CHAT_DESCRIPTION = """Send the user's words to the agent and get its next step.
@@ -49,25 +51,36 @@ The answer's `status_code` says what happened:
              summary="Talk to the agent (one turn)", description=CHAT_DESCRIPTION,
              response_description="The agent's question (status_code \"201\") or its result "
                                   "(\"200\"), with the session_id to pass back.",
-             responses=errors(401, 403, 409, 429, 502, 503, 504))
+             responses=errors(401, 403, 404, 409, 429, 502, 503, 504))
 async def chat(body: ChatRequest, services: Services = Depends(get_services)) -> ChatResponse:
-    await limit_user(services, body.user_id)
-    return to_response(await services.manager.turn(body.session_id, body.user_id, body.query))
+    return await one_turn(services, body, body.agent)
 
 
 @router.post("/chat/stream", response_class=EventSourceResponse, operation_id="chat_stream",
              summary="One turn as server-sent events",
              responses={200: {"content": {"text/event-stream": {}}},
-                        **errors(401, 403, 409, 429)})
+                        **errors(401, 403, 404, 409, 429)})
 async def chat_stream(body: ChatRequest,
                       services: Services = Depends(get_services)) -> EventSourceResponse:
     """`step` events as actions run, then one `question`, `final` or `error` event. A busy or
     foreign session fails before the stream starts (409, 403); a client that disconnects
     cancels the turn, which then saves nothing."""
+    return await streamed_turn(services, body, body.agent)
+
+
+async def one_turn(services: Services, body: ChatRequest | AgentChatRequest,
+                   agent: str | None) -> ChatResponse:
+    await limit_user(services, body.user_id)
+    return to_response(await services.manager.turn(body.session_id, body.user_id, body.query,
+                                                   agent=agent))
+
+
+async def streamed_turn(services: Services, body: ChatRequest | AgentChatRequest,
+                        agent: str | None) -> EventSourceResponse:
     await limit_user(services, body.user_id)
     stack = AsyncExitStack()
     turn = await stack.enter_async_context(
-        services.manager.open_turn(body.session_id, body.user_id))
+        services.manager.open_turn(body.session_id, body.user_id, agent))
     queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
 
     async def on_step(step: dict[str, Any]) -> None:

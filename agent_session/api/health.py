@@ -49,14 +49,14 @@ async def ready(request: Request, services: Services = Depends(get_services)) ->
         if not services.manager.taking_turns:
             raise LLMUnavailable("shutting down: in-flight turns are finishing")
         if services.warm_up is not None and not services.warm_up.done():
-            raise LLMUnavailable("starting: the embedded model is reading its prompt (about "
-                                 "25 s after start-up)")
+            raise LLMUnavailable("starting: the embedded model is reading its agents' prompts "
+                                 "(about 25 s an agent after start-up)")
 
     results = dict(await asyncio.gather(
         _check("session_store", services.store.ping),
         _check("llm", services.llm.check),
         _check("agent", warmed_up),
-        _check("places", services.places.check),
+        *([_check("places", services.places.check)] if services.places else []),
         _check("stt", services.speech.stt.check),
         _check("tts", services.speech.tts.check),
     ))

@@ -23,7 +23,8 @@ SessionId = Path(min_length=1, max_length=128, pattern=ID_PATTERN)
 async def get_session(session_id: str = SessionId,
                       services: Services = Depends(get_services)) -> SessionOut:
     session = await services.manager.get(session_id)
-    return SessionOut.model_validate(session.model_dump())
+    return SessionOut.model_validate({**session.model_dump(),
+                                      "agent": session.agent or services.agents.default})
 
 
 @router.delete("/session/{session_id}", response_model=Message, operation_id="delete_session",

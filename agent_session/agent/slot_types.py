@@ -1,0 +1,136 @@
+"""A slot's words read as its type: what the service parses by itself, so an agent's author
+writes no code for counts, yes/no, dates, times and choices.
+
+`read` answers a value (JSON-typed: 4, not "4"), a refusal with its reason, or a question to
+ask back when the words could mean two things (an hour without am/pm, "7am evening"): never a
+guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..tools import dates
+from .form_state import PendingHour
+from .slot_values import match_choice, parse_boolean, parse_integer, parse_number
+from .slots import Slot
+
+
+@dataclass(frozen=True)
+class Reading:
+    value: Any = None
+    reason: str | None = None
+    """Refused: the sentence that says why (the slot is asked again after it)."""
+    clarify: str | None = None
+    """Neither taken nor refused: ask this back."""
+    pending: PendingHour | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None and self.clarify is None
+
+
+def _hour_words(hour: int, minute: int) -> str:
+    return f"{hour}:{minute:02d}" if minute else str(hour)
+
+
+def _bare(hour: int, minute: int, rule: str) -> int | None:
+    """The 24-hour hour for a bare 1-12 hour under the slot's rule; None: ask."""
+    if rule == "am":
+        return 0 if hour == 12 else hour
+    if rule == "pm":
+        return hour if hour == 12 else hour + 12
+    if rule == "daytime":
+        return hour if 7 <= hour <= 12 else hour + 12
+    return None
+
+
+def ask_half(slot: Slot, hour: int, minute: int, said: str) -> Reading:
+    shown = _hour_words(hour % 12 or 12, minute)
+    return Reading(clarify=f"Is that {shown} in the morning or {shown} in the evening?",
+                   pending=PendingHour(slot=slot.name, hour=hour % 12 or 12, minute=minute,
+                                       said=said))
+
+
+_HALF = re.compile(r"\b(?P<am>am|a\.m\.?|morning)\b|\b(?P<pm>pm|p\.m\.?|afternoon|evening|"
+                   r"night|tonight)\b", re.IGNORECASE)
+
+
+def settle_half(pending: PendingHour, message: str) -> str | None:
+    """`HH:MM` when the message says which half of the day the pending hour is in."""
+    found = {m.lastgroup for m in _HALF.finditer(message)}
+    if len(found) != 1:
+        return None
+    hour = pending.hour % 12 + (12 if found == {"pm"} else 0)
+    return f"{hour:02d}:{pending.minute:02d}"
+
+
+def read(slot: Slot, words: str, now: datetime, tz: ZoneInfo) -> Reading:
+    """The words for `slot` read as its type, checked against its bounds."""
+    kind = slot.type
+    if kind in ("integer", "number"):
+        number = parse_integer(words) if kind == "integer" else parse_number(words)
+        if number is None:
+            whole = " whole" if kind == "integer" and parse_number(words) is not None else ""
+            return Reading(reason=f"I need a{whole} number there, and I couldn't find one in "
+                                  f"\u201c{words}\u201d.")
+        if slot.min is not None and number < slot.min:
+            return Reading(reason=f"{number} is too few: the least is {_plain(slot.min)}.")
+        if slot.max is not None and number > slot.max:
+            return Reading(reason=f"{number} is too many: the most is {_plain(slot.max)}.")
+        return Reading(number)
+    if kind == "boolean":
+        answer = parse_boolean(words)
+        if answer is None:
+            return Reading(reason="I didn't catch a yes or a no.")
+        return Reading(answer)
+    if kind == "choice":
+        value = match_choice(words, [(c.value, c.synonyms) for c in slot.choices])
+        if value is None:
+            return Reading(reason=f"\u201c{words}\u201d isn't one of the options: "
+                                  f"{_options(slot)}.")
+        return Reading(value)
+    if kind == "date":
+        resolved = dates.resolve(words, now, tz)
+        if resolved.date is None:
+            return Reading(reason=f"I couldn't work out a date from \u201c{words}\u201d.")
+        if resolved.date < now.astimezone(tz).date():
+            return Reading(reason=f"{resolved.date.isoformat()} is in the past.")
+        return Reading(resolved.date.isoformat())
+    if kind == "time":
+        return _read_time(slot, words, now, tz)
+    if slot.pattern and not re.fullmatch(slot.pattern, words.strip()):
+        return Reading(reason=f"\u201c{words}\u201d doesn't look like {slot.description}.")
+    return Reading(words)
+
+
+def _read_time(slot: Slot, words: str, now: datetime, tz: ZoneInfo) -> Reading:
+    resolved = dates.resolve(words, now, tz)
+    if resolved.conflict:
+        first = re.search(r"\d{1,2}|[a-z]+", words.lower())
+        number = parse_integer(first.group()) if first else None
+        if number is not None and 1 <= number <= 12:
+            ask = ask_half(slot, number, 0, words)
+            return Reading(clarify=f"{resolved.conflict} {ask.clarify}", pending=ask.pending)
+        return Reading(clarify=f"{resolved.conflict} What time did you mean?")
+    if resolved.time is None:
+        return Reading(reason=f"I couldn't work out a time from \u201c{words}\u201d.")
+    if resolved.bare_hour is not None:
+        hour = _bare(resolved.bare_hour, resolved.time.minute, slot.bare_hour)
+        if hour is None:
+            return ask_half(slot, resolved.bare_hour, resolved.time.minute, words)
+        return Reading(f"{hour:02d}:{resolved.time.minute:02d}")
+    return Reading(resolved.time.strftime("%H:%M"))
+
+
+def _options(slot: Slot) -> str:
+    values = [c.value for c in slot.choices]
+    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " or " + values[-1]
+
+
+def _plain(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)

@@ -1,0 +1,168 @@
+"""Typed slots, repairs, confirmation and hand-off on an agent of another domain
+(`tests/agents/tables.yaml`), with a scripted extractor: each model turn is one JSON answer;
+everything after it is the service's own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+AGENT = str(Path(__file__).parent / "agents" / "tables.yaml")
+ASK = {"guests": "How many people?", "date": "Which day?", "time": "What time?",
+       "name": "Under what name?", "seating": "Indoors or on the patio?"}
+
+
+@pytest.fixture
+async def tables(harness_factory):
+    async with harness_factory(agent_file=AGENT, agent_strategy="form") as h:
+        yield h
+
+
+async def say(h, query: str, extracted: dict | None = None, session_id: str = "t1") -> dict:
+    """One user turn; `extracted` is the model's answer (None: no model call is expected)."""
+    calls = len(h.llm.requests)
+    if extracted is not None:
+        h.llm.extend([extracted])
+    response = await h.chat(query, session_id=session_id)
+    assert response.status_code == 200, response.text
+    assert len(h.llm.requests) == calls + (extracted is not None), "model calls"
+    return response.json()
+
+
+async def fill_up_to_name(h) -> None:
+    await say(h, "a table for six tomorrow at 8 pm",
+              {"guests": "six", "date": "tomorrow", "time": "8 pm"})
+
+
+async def test_number_words_the_model_wrote_as_digits_are_kept(tables):
+    body = await say(tables, "a table for six tomorrow at 8 pm",
+                      {"guests": "6", "date": "tomorrow", "time": "8 pm"})
+    assert (body["asking"], body["query"], body["outcome"]) == ("name", ASK["name"], "question")
+    body = await say(tables, "Priya Raman", {"name": "Priya Raman"})
+    assert body["asking"] == "seating"
+    body = await say(tables, "outside please", None)  # a short typed answer: no model call
+    assert body["outcome"] == "confirm" and body["asking"] is None
+    assert body["query"] == ("A table for 6 on 2026-11-26 at 20:00 under Priya Raman, seating "
+                             "patio. Shall I book it?")
+    body = await say(tables, "yes", None)
+    assert body["status_code"] == "200" and body["outcome"] == "final"
+    assert body["final_response"] == {"guests": 6, "date": "2026-11-26", "time": "20:00",
+                                      "name": "Priya Raman", "seating": "patio"}
+
+
+async def test_a_number_the_user_never_said_is_not_taken(tables):
+    body = await say(tables, "a table tomorrow", {"guests": "4", "date": "tomorrow"})
+    assert body["asking"] == "guests"
+
+
+async def test_out_of_bounds_is_refused_with_the_reason_then_hand_off(tables):
+    body = await say(tables, "we are twenty people", {"guests": "twenty"})
+    assert body["query"] == f"20 is too many: the most is 12. {ASK['guests']}"
+    body = await say(tables, "fifteen", None)
+    assert body["asking"] == "guests" and body["outcome"] == "question"
+    body = await say(tables, "thirty", None)
+    assert (body["outcome"], body["query"]) == ("handoff", "Let me pass you to our host.")
+    text = (await tables.client.get("/metrics")).text
+    assert 'agent_turns_total{outcome="handoff"} 1.0' in text
+    body = await say(tables, "a table for two", {"guests": "two"})  # a new task
+    assert body["asking"] == "date"
+
+
+async def test_a_correction_said_while_the_name_is_asked_goes_to_its_slot(tables):
+    await fill_up_to_name(tables)
+    body = await say(tables, "sorry, make it 8:30 pm instead", {"name": "8:30 pm"})
+    assert body["asking"] == "name"
+    state = (await tables.client.get("/session/t1")).json()["messages"][-1]["form"]
+    assert state["values"]["time"] == "20:30" and "name" not in state["values"]
+
+
+async def test_instead_of_replaces_the_slot_that_held_the_old_words(tables):
+    await fill_up_to_name(tables)
+    body = await say(tables, "no wait, make that seven instead of six", {"name": "seven"})
+    assert body["asking"] == "name"
+    state = (await tables.client.get("/session/t1")).json()["messages"][-1]["form"]
+    assert state["values"]["guests"] == 7 and "name" not in state["values"]
+
+
+async def test_a_shortened_date_phrase_is_taken_whole(tables):
+    body = await say(tables, "six of us the day after tomorrow at 8 pm",
+                      {"guests": "six", "date": "tomorrow", "time": "8 pm"})
+    assert body["asking"] == "name"
+    state = (await tables.client.get("/session/t1")).json()["messages"][-1]["form"]
+    assert state["values"]["date"] == "2026-11-27"
+
+
+async def test_a_bare_hour_is_asked_back_never_refused(tables):
+    body = await say(tables, "four people tomorrow at 9.",
+                      {"guests": "four", "date": "tomorrow", "time": "9."})
+    assert (body["asking"], body["query"]) == (
+        "time", "Is that 9 in the morning or 9 in the evening?")
+    body = await say(tables, "in the evening", None)
+    assert body["asking"] == "name"
+    state = (await tables.client.get("/session/t1")).json()["messages"][-1]["form"]
+    assert state["values"]["time"] == "21:00"
+
+
+async def test_contradicting_words_are_asked_back(tables):
+    body = await say(tables, "two people tomorrow at 7am evening",
+                      {"guests": "two", "date": "tomorrow", "time": "7am evening"})
+    assert body["asking"] == "time" and "7" in body["query"]
+    state = (await tables.client.get("/session/t1")).json()["messages"][-1]["form"]
+    assert "time" not in state["values"]
+
+
+async def test_a_time_today_that_has_passed_is_refused(tables):
+    # The clock stands at 15:30 in Asia/Kolkata.
+    body = await say(tables, "two people today at 9 am",
+                      {"guests": "two", "date": "today", "time": "9 am"})
+    assert body["query"] == f"09:00 today has already passed. {ASK['time']}"
+
+
+async def test_skip_an_optional_slot_and_repeat_a_question(tables):
+    await fill_up_to_name(tables)
+    body = await say(tables, "sorry?", None)
+    assert (body["asking"], body["query"]) == ("name", ASK["name"])
+    await say(tables, "Sam Lee", {"name": "Sam Lee"})
+    body = await say(tables, "no preference", None)
+    assert body["outcome"] == "confirm" and "seating none" in body["query"]
+    body = await say(tables, "yes please", None)
+    assert body["final_response"]["seating"] is None
+    assert body["final_response"]["guests"] == 6
+
+
+async def test_confirmation_no_then_a_correction_reads_back_again(tables):
+    await fill_up_to_name(tables)
+    await say(tables, "Sam Lee", {"name": "Sam Lee"})
+    await say(tables, "inside", None)
+    body = await say(tables, "no", None)
+    assert (body["outcome"], body["query"]) == ("question", "What would you like to change?")
+    body = await say(tables, "make it 9 pm", {"time": "9 pm"})
+    assert body["outcome"] == "confirm" and "at 21:00" in body["query"]
+    body = await say(tables, "actually two people", {"guests": "two"})
+    assert body["outcome"] == "confirm" and "for 2 " in body["query"]
+    body = await say(tables, "yes", None)
+    assert body["final_response"]["time"] == "21:00"
+    assert body["final_response"]["guests"] == 2
+
+
+async def test_a_user_may_ask_for_a_person(tables):
+    await fill_up_to_name(tables)
+    body = await say(tables, "can I talk to a human?", None)
+    assert body["outcome"] == "handoff"
+
+
+async def test_a_choice_by_synonym_or_misspelt(tables):
+    await fill_up_to_name(tables)
+    await say(tables, "Sam Lee", {"name": "Sam Lee"})
+    body = await say(tables, "teh terace", None)
+    assert body["outcome"] == "confirm" and "seating patio" in body["query"]
+
+
+async def test_a_value_outside_the_choices_is_refused(tables):
+    await fill_up_to_name(tables)
+    await say(tables, "Sam Lee", {"name": "Sam Lee"})
+    body = await say(tables, "on the roof", {"seating": "the roof"})
+    assert body["asking"] == "seating"
+    assert body["query"].startswith("\u201cthe roof\u201d isn't one of the options: indoors or "
+                                    "patio.")

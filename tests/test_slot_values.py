@@ -1,0 +1,136 @@
+"""Typed values from a user's words: numbers, yes/no, choices, and the numbers said."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent_session.agent.slot_values import (
+    match_choice,
+    number_words_in,
+    parse_boolean,
+    parse_integer,
+    parse_number,
+    same_number,
+)
+
+SEATING = [("window", ["by the window"]), ("patio", ["outside", "outdoors", "terrace"]),
+           ("indoors", ["inside"])]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("4", 4), ("4.5", 4.5), ("1,200", 1200), ("-3", -3), ("4.0", 4), ("table for 4.", 4),
+    ("2 thousand", 2000), ("1.5 million", 1_500_000),
+])
+def test_number_in_digits(text, expected):
+    value = parse_number(text)
+    assert value == expected and type(value) is type(expected)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("six", 6), ("zero", 0), ("twenty one", 21), ("twenty-one", 21),
+    ("a hundred and five", 105), ("one thousand two hundred", 1200),
+    ("nine hundred and ninety nine", 999), ("one million two hundred thousand", 1_200_000),
+    ("a dozen", 12), ("half a dozen", 6), ("two dozen", 24), ("a couple", 2),
+    ("a couple of days", 2), ("two and a half", 2.5), ("minus three", -3),
+])
+def test_number_in_words(text, expected):
+    value = parse_number(text)
+    assert value == expected and type(value) is type(expected)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("we are six people", 6), ("table for 4 please", 4), ("party of twelve", 12),
+    ("just one", 1), ("6 or six", 6),  # the same number twice is one number
+])
+def test_number_inside_a_phrase(text, expected):
+    assert parse_number(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "4 or 5", "4-5", "four five", "blue", "", "the 5th", "the first", "that one", "a table",
+])
+def test_no_number_or_two_numbers_is_none(text):
+    assert parse_number(text) is None
+
+
+def test_integer_refuses_fractions():
+    assert parse_integer("six") == 6
+    assert parse_integer("we are 12") == 12
+    assert parse_integer("4.5") is None
+    assert parse_integer("two and a half") is None
+    assert parse_integer("4 or 5") is None
+    assert parse_integer("none") is None
+
+
+@pytest.mark.parametrize("text", [
+    "yes", "Yes.", "yeah", "yep", "sure", "correct", "that's right", "That\u2019s right",
+    "please do", "absolutely", "ok", "okay", "I do", "yes I do", "yes please", "no problem",
+    "of course",
+])
+def test_yes(text):
+    assert parse_boolean(text) is True
+
+
+@pytest.mark.parametrize("text", [
+    "no", "No.", "nope", "not really", "no thanks", "don't", "negative", "I don't",
+    "I do not", "no I don't", "please don't", "of course not", "not correct",
+    "that's not right",
+])
+def test_no(text):
+    assert parse_boolean(text) is False
+
+
+@pytest.mark.parametrize("text", ["no, yes", "yes no", "I do, I don't", "not sure", "maybe",
+                                  "I don't know", "blue", ""])
+def test_no_yes_or_no_is_none(text):
+    assert parse_boolean(text) is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("outside please", "patio"), ("somewhere inside", "indoors"), ("Window!", "window"),
+    ("by the window please", "window"), ("on the TERRACE", "patio"), ("patio", "patio"),
+])
+def test_choice_by_whole_words(text, expected):
+    assert match_choice(text, SEATING) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("windw seat", "window"), ("terace", "patio"), ("insid", "indoors"),
+])
+def test_choice_by_misspelling(text, expected):
+    assert match_choice(text, SEATING) == expected
+
+
+@pytest.mark.parametrize("text", ["the bar", "", "outside or inside", "patoi"])
+def test_no_choice_or_two_choices_is_none(text):
+    assert match_choice(text, SEATING) is None
+
+
+def test_equal_fuzzy_matches_are_ambiguous():
+    assert match_choice("windows", [("a", ["window"]), ("b", ["widows"])]) is None
+
+
+def test_fuzzy_threshold_is_the_callers():
+    assert match_choice("windw", SEATING, threshold=95) is None
+
+
+def test_a_phrase_wins_over_another_values_word_inside_it():
+    choices = [("bar", ["at the bar"]), ("counter", ["bar counter"])]
+    assert match_choice("the bar counter please", choices) == "counter"
+
+
+def test_numbers_said_in_words_and_digits():
+    assert number_words_in("six guests at half past seven") == {"6", "7"}
+    assert number_words_in("4 or 5 of us, maybe twenty-one") == {"4", "5", "21"}
+    assert number_words_in("1,200 and two and a half") == {"1200", "2.5"}
+    assert number_words_in("the 5th, that one") == set()
+    assert number_words_in("no numbers here") == set()
+
+
+def test_same_number():
+    assert same_number("6", "six")
+    assert same_number("6.0", "we are 6")
+    assert same_number("twenty one", "21")
+    assert not same_number("6", "seven")
+    assert not same_number("blue", "blue")
+    assert not same_number("4 or 5", "4")
