@@ -9,8 +9,12 @@ ruff check .
 python -m pytest "$@"
 if [ "$#" -eq 0 ]; then
   # The embedded model end to end, as a new user runs it (AGENT_STRATEGY=auto: the form
-  # strategy): every public conversation played over HTTP; at least 90 % must book right.
-  echo "Playing the public conversations on the embedded model (about 2 minutes)"
+  # strategy): every agent's public cases played over HTTP by the evaluation command, the cab
+  # agent and every example agent in one service; each agent must get at least 90 % right.
+  echo "Playing every agent's public cases on the embedded model (about 6 minutes)"
+  mkdir -p reports
   LLM_BACKEND=local AGENT_STRATEGY=auto LOG_FILE= LOG_LEVEL=WARNING \
-    python -m agent_session.eval conversations/cab_public.json --min-pass-rate 0.9
+    AGENTS=agent_session/data/cab_agent.yaml,examples/agents DEFAULT_AGENT=cab-booking \
+    python -m agent_session.eval conversations/cab-booking.public.yaml \
+      examples/agents/cases/*.public.yaml --min-pass-rate 0.9 --junit reports/eval-public.xml
 fi

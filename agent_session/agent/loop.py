@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -162,9 +163,12 @@ class AgentLoop:
                                     "user, or give the final answer.",
                            "previous_result": seen[key]}
             return await self._record(events, action.name, arguments, observation, on_step, llm_ms)
+        started = time.perf_counter()
         observation = await self._steps.run(action.name, arguments, ctx)
         seen[key] = observation
-        return await self._record(events, action.name, arguments, observation, on_step, llm_ms)
+        action_ms = (time.perf_counter() - started) * 1000  # the step's own time
+        return await self._record(events, action.name, arguments, observation, on_step,
+                                  action_ms)
 
     async def _record(self, events, name, arguments, observation, on_step, llm_ms) -> None:
         await self._steps.record(events, name, arguments, observation, on_step, llm_ms)

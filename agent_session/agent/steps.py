@@ -71,8 +71,9 @@ class ActionSteps:
     @staticmethod
     async def record(events: list[Event], name: str, arguments: dict[str, Any],
                      observation: dict[str, Any], on_step: StepCallback | None,
-                     llm_ms: float) -> None:
+                     ms: float) -> None:
+        """`ms`: the step's own time (the action's run; for a refused call, the model's)."""
         events.append(ActionStep.of(name, arguments, observation))
         if on_step is not None:
             await on_step({"action": name, "args": arguments, "observation": observation,
-                           "ms": round(llm_ms)})
+                           "ms": round(ms)})

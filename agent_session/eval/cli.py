@@ -2,7 +2,8 @@
 with the current settings, or a running one with --url), print a line per case, a table and
 the pass rate, optionally write JUnit XML.
 
-Exit codes: 0 when the pass rate reaches --min-pass-rate, 1 when it does not, 2 on bad input
+Exit codes: 0 when every agent's pass rate reaches --min-pass-rate, 1 when one does not, 2 on
+bad input
 (a malformed case file, an unknown agent, a reply, `asks` or expected field the agent lacks).
 """
 
@@ -33,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only these case ids (or prefixes such as c01), comma-separated")
     parser.add_argument("--junit", metavar="PATH", help="write JUnit XML here")
     parser.add_argument("--min-pass-rate", type=float, default=1.0, metavar="X",
-                        help="exit 1 when the pass rate is below this (default 1.0)")
+                        help="exit 1 when an agent's pass rate is below this (default 1.0)")
     parser.add_argument("--repeat", type=int, default=1, metavar="N",
                         help="play each case N times")
     parser.add_argument("--api-key", help="X-API-Key for a service with API_KEYS set")
@@ -101,4 +102,14 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     if args.junit:
         write_junit(args.junit, results)
         print(f"JUnit XML: {args.junit}", file=out, flush=True)
-    return 0 if summary.total and summary.pass_rate >= args.min_pass_rate else 1
+    below = []
+    for agent in dict.fromkeys(r.agent for r in results):
+        own = summarize([r for r in results if r.agent == agent])
+        if len(case_files) > 1:
+            print(f"  {agent}: {own.line()}", file=out, flush=True)
+        if own.pass_rate < args.min_pass_rate:
+            below.append(agent)
+    if below:
+        print(f"below --min-pass-rate {args.min_pass_rate:g}: {', '.join(below)}", file=out,
+              flush=True)
+    return 0 if summary.total and not below else 1
