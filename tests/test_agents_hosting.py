@@ -82,11 +82,17 @@ async def test_the_openapi_document_has_one_chat_operation_per_agent(two):
     assert "/chat" not in spec["paths"]
 
 
-async def test_a_folder_of_agents_and_default_agent(tmp_path):
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
     (tmp_path / "tables.yaml").write_text(Path(TABLES).read_text())
     (tmp_path / "cab.yaml").write_text(Path(CAB).read_text())
     (tmp_path / "cases").mkdir()  # sub-folders are not read
     (tmp_path / "cases" / "x.yaml").write_text("not: an agent")
+    return tmp_path
+
+
+async def test_a_folder_of_agents_and_default_agent(folder):
+    tmp_path = folder
     settings = make_settings(agents=str(tmp_path), default_agent="tables")
     app = create_app(settings, Overrides(llm=ScriptedLLM()))
     async with running(app) as client:

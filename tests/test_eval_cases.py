@@ -50,8 +50,8 @@ cases:
 
 
 def test_the_documented_example_is_valid(tmp_path):
-    """docs/eval.md's complete example reads, and fits the restaurant agent it describes."""
-    text = (ROOT / "docs" / "eval.md").read_text(encoding="utf-8")
+    """The README's complete case-file example reads, and fits the agent it describes."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8").split("## Test your own agent", 1)[1]
     example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
     case_file = load_case_file(write(tmp_path, example))
     assert case_file.agent == "restaurant-booking" and len(case_file.cases) >= 3

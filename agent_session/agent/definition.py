@@ -126,9 +126,16 @@ class AgentDefinition(BaseModel):
 
     @staticmethod
     def fill_template(template: str, values: dict[str, Any]) -> str:
-        """`$field` placeholders filled with the values (`none` for an empty one)."""
-        return Template(template).safe_substitute(
-            {k: "none" if v is None else str(v) for k, v in values.items()})
+        """`$field` placeholders filled with the values (`none` for an empty one, `yes`/`no`
+        for a boolean)."""
+        def spoken(value: Any) -> str:
+            if value is None:
+                return "none"
+            if isinstance(value, bool):
+                return "yes" if value else "no"
+            return str(value)
+
+        return Template(template).safe_substitute({k: spoken(v) for k, v in values.items()})
 
     def speak_result(self, result: dict[str, Any]) -> str:
         """A sentence to say for a finished result: the definition's `result_speech` template

@@ -377,8 +377,7 @@ class FormStrategy:
 
     def _read_back(self, state: FormState) -> str:
         assert self._definition.confirm is not None
-        values = {k: ("none" if v is None else str(v)) for k, v in state.values.items()}
-        return self._definition.fill_template(self._definition.confirm, values)
+        return self._definition.fill_template(self._definition.confirm, state.values)
 
     def _finish(self, state: FormState, events: list[Event], steps: int,
                 confirmed: bool = False) -> TurnOutcome:

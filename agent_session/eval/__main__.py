@@ -1,4 +1,4 @@
-"""`python -m agent_session.eval FILE... [--url URL] ...`: see `cli.py` and docs/eval.md."""
+"""`python -m agent_session.eval FILE... [--url URL] ...`: see `cli.py` and the README."""
 
 import sys
 
