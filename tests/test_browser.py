@@ -1,12 +1,16 @@
 """The voice page in a real browser: Playwright driving Debian's Chromium with a fake
 microphone that plays a WAV the test synthesizes. One utterance is recorded, transcribed and
-answered; the rest is typed; the booking card appears. A screenshot is kept in test-artifacts/.
+answered; the rest is typed; the result card appears. With two agents served, the page offers
+both and talks to the one chosen, in its own words. Screenshots are kept in test-artifacts/.
 
 Without Chromium the test skips, unless REQUIRE_BROWSER=1 (CI), which fails it."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,7 +28,14 @@ from .helpers import observations
 from .speech_samples import spoken_wav
 
 CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CAB = str(ROOT / "agent_session" / "data" / "cab_agent.yaml")
+TABLES = str(ROOT / "tests" / "agents" / "tables.yaml")
+# Words of the cab agent the page itself must never show for another agent.
+CAB_WORDS = re.compile(r"pickup|booking confirmed|\bcab\b|vehicle", re.IGNORECASE)
+# Symbols that need an emoji or symbol font Debian's Chromium does not have.
+SYMBOLS = re.compile("[\u2300-\u23ff\u25a0-\u25ff\u2600-\u27bf\U0001f000-\U0001faff]")
 
 
 def chromium() -> str:
@@ -35,7 +46,15 @@ def chromium() -> str:
     return CHROMIUM
 
 
-def booking_llm() -> ScriptedLLM:
+def slow(seconds: float, step):
+    """A model step that takes `seconds` before it answers."""
+    async def later(request):
+        await asyncio.sleep(seconds)
+        return step
+    return later
+
+
+def booking_llm(model_seconds: float = 0.0) -> ScriptedLLM:
     def ask_time(request):
         return [call("prompt_user", question="What time should the cab pick you up?")]
 
@@ -47,8 +66,8 @@ def booking_llm() -> ScriptedLLM:
                      time=date["time"], preferences="sedan")]
 
     return ScriptedLLM([
-        [call("search_places", text_query="MG Road"),
-         call("search_places", text_query="Koramangala")],
+        slow(model_seconds, [call("search_places", text_query="MG Road"),
+                             call("search_places", text_query="Koramangala")]),
         ask_time,
         [call("get_booking_date", user_input="tomorrow at 9 am")],
         [call("prompt_user", question="Which vehicle would you like?")],
@@ -62,9 +81,13 @@ async def test_voice_page_books_a_cab(tmp_path):
     chromium()
     wav = tmp_path / "utterance.wav"
     await spoken_wav(wav, [1.0, "I need a cab from MG Road to Koramangala tomorrow.", 2.0])
-    app = create_app(make_settings(), Overrides(llm=booking_llm()))
+    app = create_app(make_settings(), Overrides(llm=booking_llm(model_seconds=1.5)))
     async with page_on(app, wav) as page:
         await expect(page.locator("#status")).to_have_text("Ready")
+        await expect(page.locator("body")).to_have_attribute("data-agents", "1")
+        await expect(page.locator("#agent-picker")).to_be_hidden()  # one agent: no choice
+        await expect(page.locator("#agent-name")).to_have_text("cab-booking")
+        await expect(page).to_have_title(re.compile("^cab-booking"))
         await page.click("#record")
         await expect(page.locator("#status")).to_have_attribute("data-state",
                                                                 "listening")
@@ -75,7 +98,12 @@ async def test_voice_page_books_a_cab(tmp_path):
         await expect(user).to_contain_text("Koramangala")
         await expect(page.locator("#log li.agent").first).to_have_text(
             "What time should the cab pick you up?", timeout=30000)
-        await expect(page.locator("#steps li")).to_have_count(2)
+        steps = page.locator("#steps li")
+        await expect(steps).to_have_count(2)
+        for i in range(2):  # each step shows its own time: the search, not the 1.5 s model call
+            ms = int(await steps.nth(i).get_attribute("data-ms"))
+            assert 0 <= ms < 1500, ms
+            await expect(steps.nth(i).locator(".ms")).to_have_text(f"({ms} ms)")
         await expect(page.locator("#status")).to_have_text("Ready", timeout=30000)
 
         await page.fill("#text", "9 am")
@@ -93,6 +121,12 @@ async def test_voice_page_books_a_cab(tmp_path):
             "Koramangala, Bengaluru, India")
         await expect(card.locator("[data-field=time]")).to_have_text("09:00")
         await expect(card.locator("[data-field=preferences]")).to_have_text("sedan")
+        await expect(card.locator("h3")).to_have_text("Done")
+        schema = (await agents_of(page))[0]["result_schema"]["properties"]
+        await expect(card.locator("dt")).to_have_text(  # the schema's words, not the page's
+            [schema[f]["description"] for f in ("pickup_location", "destination", "date",
+                                                "time", "preferences")])
+        assert "Pickup" not in await card.inner_text()
         await expect(page.locator("#log li.error")).to_have_count(0)
         await expect(page.locator("#status")).to_have_text("Ready", timeout=30000)
         await page.screenshot(path=str(ARTIFACTS / "voice-page.png"), full_page=True)
@@ -136,7 +170,12 @@ async def test_hands_free_booking_with_one_click(tmp_path):
                               "At nine in the morning.", 5.0, "A sedan, please.", 4.0])
     app = create_app(make_settings(), Overrides(llm=booking_llm()))
     async with page_on(app, wav) as page:
+        sent: list[str] = []
+        page.on("websocket", lambda ws: ws.on(
+            "framesent", lambda frame: sent.append(frame) if isinstance(frame, str) else None))
+        await expect(page.locator("body")).to_have_attribute("data-agents", "1")
         await page.click("#handsfree")
+        await expect(page.locator("#handsfree")).to_have_text("Stop hands-free")
         agent = page.locator("#log li.agent")
         await expect(agent.first).to_have_text("What time should the cab pick you up?",
                                                timeout=30000)
@@ -151,6 +190,8 @@ async def test_hands_free_booking_with_one_click(tmp_path):
         await expect(page.locator("#log li.error")).to_have_count(0)
         stats = await page.evaluate("window.voiceStats")
         assert stats["turns"] == 3 and stats["frames"] > 500, stats
+        start = json.loads(sent[0])
+        assert (start["type"], start["agent"]) == ("start", "cab-booking"), start
         await page.wait_for_timeout(1500)  # the last reply spoken
         await page.screenshot(path=str(ARTIFACTS / "voice-page-hands-free.png"),
                               full_page=True)

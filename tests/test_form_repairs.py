@@ -166,3 +166,14 @@ async def test_a_value_outside_the_choices_is_refused(tables):
     assert body["asking"] == "seating"
     assert body["query"].startswith("\u201cthe roof\u201d isn't one of the options: indoors or "
                                     "patio.")
+
+
+async def test_an_option_named_word_for_word_is_taken_when_the_model_misses_it(tables):
+    await fill_up_to_name(tables)
+    body = await say(tables, "Sam Lee, and we'd like the terrace", {"name": "Sam Lee"})
+    assert body["outcome"] == "confirm" and "seating patio" in body["query"]
+
+
+async def test_words_the_model_gave_a_slot_not_asked_and_unreadable_are_dropped(tables):
+    body = await say(tables, "I want a table for home", {"date": "home"})
+    assert (body["asking"], body["query"]) == ("guests", ASK["guests"])  # no argument about it

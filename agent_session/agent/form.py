@@ -158,6 +158,15 @@ def grounded(slot: Slot, value: str, message: str) -> str | None:
     return kept
 
 
+def _named_choice(slot: Slot, message: str) -> str | None:
+    """The words of the one option (value or synonym) the message names whole, if exactly one
+    option is named."""
+    text = " ".join(tokens(message))
+    named = {c.value: phrase for c in slot.choices for phrase in [c.value, *c.synonyms]
+             if tokens(phrase) and re.search(rf"\b{re.escape(' '.join(tokens(phrase)))}\b", text)}
+    return next(iter(named.values())) if len(named) == 1 else None
+
+
 def _reads(slot: Slot, words: str, now: datetime, tz: ZoneInfo) -> bool:
     reading = read(slot, words, now, tz)
     return reading.value is not None or reading.clarify is not None
@@ -322,6 +331,9 @@ class FormStrategy:
                 turn.clarify = turn.clarify or (slot, reading.clarify)
                 continue
             if reading.reason is not None:
+                if reading.unreadable and slot.name != state.asking and \
+                        not state.filled(slot.name):
+                    continue  # the model put unrelated words here: not the user's answer
                 state.clear(slot.name)
                 turn.refused.append((slot, reading.reason))
                 continue
@@ -443,6 +455,11 @@ class FormStrategy:
             if kept is not None:
                 words[slot.name] = widen(slot, kept, message)
         self._redirect(words, message, state, asked)
+        for slot in self._spec.slots:  # an option named word for word, which the model missed
+            if slot.type == "choice" and slot.name not in words and not state.filled(slot.name):
+                named = _named_choice(slot, message)
+                if named is not None:
+                    words[slot.name] = named
         for name in list(words):
             twin = next((other for other in words if other != name and name in words
                          and words[other].lower() == words[name].lower()), None)

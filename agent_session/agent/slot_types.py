@@ -28,6 +28,9 @@ class Reading:
     clarify: str | None = None
     """Neither taken nor refused: ask this back."""
     pending: PendingHour | None = None
+    unreadable: bool = False
+    """Refused because the words hold no value of the type at all (not a bound or a past
+    day): words the model gave a slot that was not asked are then dropped, not argued with."""
 
     @property
     def ok(self) -> bool:
@@ -77,7 +80,7 @@ def read(slot: Slot, words: str, now: datetime, tz: ZoneInfo) -> Reading:
         if number is None:
             whole = " whole" if kind == "integer" and parse_number(words) is not None else ""
             return Reading(reason=f"I need a{whole} number there, and I couldn't find one in "
-                                  f"\u201c{words}\u201d.")
+                                  f"\u201c{words}\u201d.", unreadable=True)
         if slot.min is not None and number < slot.min:
             return Reading(reason=f"{number} is too few: the least is {_plain(slot.min)}.")
         if slot.max is not None and number > slot.max:
@@ -86,18 +89,19 @@ def read(slot: Slot, words: str, now: datetime, tz: ZoneInfo) -> Reading:
     if kind == "boolean":
         answer = parse_boolean(words)
         if answer is None:
-            return Reading(reason="I didn't catch a yes or a no.")
+            return Reading(reason="I didn't catch a yes or a no.", unreadable=True)
         return Reading(answer)
     if kind == "choice":
         value = match_choice(words, [(c.value, c.synonyms) for c in slot.choices])
         if value is None:
             return Reading(reason=f"\u201c{words}\u201d isn't one of the options: "
-                                  f"{_options(slot)}.")
+                                  f"{_options(slot)}.", unreadable=True)
         return Reading(value)
     if kind == "date":
         resolved = dates.resolve(words, now, tz)
         if resolved.date is None:
-            return Reading(reason=f"I couldn't work out a date from \u201c{words}\u201d.")
+            return Reading(reason=f"I couldn't work out a date from \u201c{words}\u201d.",
+                           unreadable=True)
         if resolved.date < now.astimezone(tz).date():
             return Reading(reason=f"{resolved.date.isoformat()} is in the past.")
         return Reading(resolved.date.isoformat())
@@ -118,7 +122,8 @@ def _read_time(slot: Slot, words: str, now: datetime, tz: ZoneInfo) -> Reading:
             return Reading(clarify=f"{resolved.conflict} {ask.clarify}", pending=ask.pending)
         return Reading(clarify=f"{resolved.conflict} What time did you mean?")
     if resolved.time is None:
-        return Reading(reason=f"I couldn't work out a time from \u201c{words}\u201d.")
+        return Reading(reason=f"I couldn't work out a time from \u201c{words}\u201d.",
+                       unreadable=True)
     if resolved.bare_hour is not None:
         hour = _bare(resolved.bare_hour, resolved.time.minute, slot.bare_hour)
         if hour is None:
