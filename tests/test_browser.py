@@ -124,9 +124,9 @@ async def test_voice_page_books_a_cab(tmp_path):
         await expect(card.locator("h3")).to_have_text("Done")
         schema = (await agents_of(page))[0]["result_schema"]["properties"]
         await expect(card.locator("dt")).to_have_text(  # the schema's words, not the page's
-            [schema[f]["description"] for f in ("pickup_location", "destination", "date",
-                                                "time", "preferences")])
-        assert "Pickup" not in await card.inner_text()
+            [schema[f]["title"] for f in ("pickup_location", "destination", "date",
+                                          "time", "preferences")])
+        assert "Booking confirmed" not in await card.inner_text()
         await expect(page.locator("#log li.error")).to_have_count(0)
         await expect(page.locator("#status")).to_have_text("Ready", timeout=30000)
         await page.screenshot(path=str(ARTIFACTS / "voice-page.png"), full_page=True)
@@ -221,3 +221,144 @@ async def test_hands_free_barge_in_stops_the_reply(tmp_path):
         await expect(users).to_have_count(2)
         await expect(users.nth(1)).to_contain_text("airport")
         await expect(page.locator("#log li.error")).to_have_count(0)
+
+
+async def agents_of(page) -> list[dict]:
+    """`GET /agents` as the page sees it."""
+    return (await page.evaluate("fetch('/agents').then((r) => r.json())"))["agents"]
+
+
+def label(schema: dict, field: str) -> str:
+    """What the result card must call a field: the schema's title, else its description."""
+    prop = schema["properties"][field]
+    return prop.get("title") or prop.get("description") or field.replace("_", " ")
+
+
+async def test_every_agent_has_its_own_page(tmp_path):
+    """Two agents served: the picker offers both; the tables agent's questions, confirmation,
+    result and hand-off appear in its own words, with no word of the cab agent; every turn names
+    the agent chosen, and choosing another starts a new session."""
+    from playwright.async_api import expect
+
+    chromium()
+    wav = tmp_path / "silence.wav"
+    await spoken_wav(wav, [1.0])
+    llm = ScriptedLLM([{"guests": "six", "date": "tomorrow", "time": "8 pm"},
+                       {"name": "Priya Raman"},
+                       {}])  # the cab agent's first turn: nothing to extract
+    app = create_app(make_settings(agents=[CAB, TABLES], agent_strategy="form"),
+                     Overrides(llm=llm))
+    async with page_on(app, wav) as page:
+        turns: list[dict] = []
+        page.on("request", lambda r: turns.append(json.loads(r.post_data))
+                if r.url.endswith("/chat/stream") else None)
+        await expect(page.locator("body")).to_have_attribute("data-agents", "2")
+        picker = page.locator("#agent")
+        await expect(page.locator("#agent-picker")).to_be_visible()
+        await expect(picker.locator("option")).to_have_text(["cab-booking", "tables"])
+        await expect(page.locator("#agent-name")).to_have_text("cab-booking")
+
+        await picker.select_option("tables")
+        await expect(page.locator("#agent-name")).to_have_text("tables")
+        await expect(page.locator("#agent-description")).to_have_text(
+            "Books a table for a party on a day and time under a name.")
+        await expect(page).to_have_title(re.compile("^tables"))
+        assert page.url.endswith("?agent=tables")
+        # Icons are SVG; no text needs an emoji or symbol font.
+        await expect(page.locator("#handsfree svg")).to_have_count(1)
+        await expect(page.locator("#record svg")).to_have_count(1)
+        await expect(page.locator("#handsfree")).to_have_text("Hands-free")
+        assert not SYMBOLS.search(await page.locator("body").inner_text())
+
+        agent = page.locator("#log li.agent")
+
+        async def turn(text: str, count: int) -> None:
+            await page.fill("#text", text)
+            await page.click("#send")
+            await expect(agent).to_have_count(count, timeout=30000)
+            await expect(page.locator("#status")).to_have_text("Ready", timeout=30000)
+
+        await turn("a table for six tomorrow at 8 pm", 1)
+        question = agent.nth(0)
+        await expect(question).to_have_text("Under what name?")
+        await expect(question).to_have_attribute("data-outcome", "question")
+        await expect(question).to_have_attribute("data-asking", "name")
+        await expect(question.locator(".tag")).to_have_count(0)  # a plain question
+        await turn("Priya Raman", 2)
+        await expect(agent.nth(1)).to_have_text("Indoors or on the patio?")
+
+        await turn("outside please", 3)
+        confirm = agent.nth(2)
+        await expect(confirm).to_have_class(re.compile(r"\bconfirm\b"))
+        await expect(confirm).to_have_attribute("data-outcome", "confirm")
+        await expect(confirm.locator(".tag")).to_have_text("Please confirm")
+        await expect(confirm.locator(".text")).to_have_text(re.compile(
+            r"^A table for 6 on \d{4}-\d\d-\d\d at 20:00 under Priya Raman, seating patio\. "
+            r"Shall I book it\?$"))
+        await confirm.get_by_role("button", name="Yes").click()
+        card = page.locator("#card")
+        await expect(card).to_be_visible(timeout=30000)
+        await expect(page.locator("#log li.user").last).to_have_text("yes")
+        await expect(page.locator("#status")).to_have_text("Ready", timeout=30000)
+        await expect(confirm.locator("button")).to_have_count(0)  # answered
+        await expect(agent.nth(3)).to_have_attribute("data-outcome", "final")
+
+        schema = next(a for a in await agents_of(page) if a["name"] == "tables")
+        fields = ["guests", "date", "time", "name", "seating"]
+        await expect(card.locator("h3")).to_have_text("Done")
+        await expect(card.locator("dt")).to_have_text(
+            [label(schema["result_schema"], f) for f in fields])
+        await expect(card.locator("dt").nth(3)).to_have_text("the name for the booking")
+        await expect(card.locator("dd")).to_have_text(
+            [re.compile("^6$"), re.compile(r"^\d{4}-\d\d-\d\d$"), "20:00", "Priya Raman",
+             "patio"])
+
+        await turn("can I talk to a human?", 5)
+        handoff = agent.nth(4)
+        await expect(handoff).to_have_attribute("data-outcome", "handoff")
+        await expect(handoff.locator(".tag")).to_have_text("Handed off to a person")
+        await expect(handoff.locator(".text")).to_have_text("Let me pass you to our host.")
+        await expect(handoff).not_to_have_class(re.compile(r"\bconfirm\b"))
+
+        shown = await page.evaluate(
+            "document.title + '\\n' + document.querySelector('header .heading').innerText"
+            " + '\\n' + document.querySelector('main').innerText")
+        assert not CAB_WORDS.search(shown), shown
+        await expect(page.locator("#log li.error")).to_have_count(0)
+        await expect(page.locator("#steps li")).to_have_count(0)  # no action ran
+        assert [t["agent"] for t in turns] == ["tables"] * 5, turns
+        assert len({t["session_id"] for t in turns}) == 1, turns
+        await page.screenshot(path=str(ARTIFACTS / "voice-page-tables.png"), full_page=True)
+
+        # Back to the cab agent: a new session (the last one belongs to tables: 409 otherwise).
+        await picker.select_option("cab-booking")
+        await expect(page.locator("#agent-name")).to_have_text("cab-booking")
+        await expect(page.locator("#log li")).to_have_count(0)
+        await expect(card).to_be_hidden()
+        await turn("hello", 1)
+        await expect(agent.first).to_have_text("Where should the cab pick you up from?")
+        await expect(page.locator("#log li.error")).to_have_count(0)
+        assert turns[-1]["agent"] == "cab-booking"
+        assert turns[-1]["session_id"] != turns[0]["session_id"]
+        assert llm.remaining == 0
+
+
+async def test_result_labels_prefer_the_schema_title(tmp_path):
+    """The card's label for a field: its `title`, else its `description`, else its name."""
+    chromium()
+    wav = tmp_path / "silence.wav"
+    await spoken_wav(wav, [1.0])
+    app = create_app(make_settings(), Overrides(llm=ScriptedLLM()))
+    async with page_on(app, wav) as page:
+        await page.wait_for_function("document.body.dataset.agents === '1'")
+        labels = await page.evaluate("""() => {
+            const of = { result_schema: { properties: {
+                a: { title: "Party size", description: "How many people?" },
+                b: { description: "the name for the booking" },
+                c: { type: "string" } } } };
+            showCard({ a: 6, b: "Priya", c: null, some_field: true }, of);
+            return [...document.querySelectorAll("#card dt")].map((dt) => dt.textContent)
+              .concat([...document.querySelectorAll("#card dd")].map((dd) => dd.textContent));
+        }""")
+        assert labels == ["Party size", "the name for the booking", "c", "some field",
+                          "6", "Priya", "none", "yes"]
