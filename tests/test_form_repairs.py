@@ -177,3 +177,27 @@ async def test_an_option_named_word_for_word_is_taken_when_the_model_misses_it(t
 async def test_words_the_model_gave_a_slot_not_asked_and_unreadable_are_dropped(tables):
     body = await say(tables, "I want a table for home", {"date": "home"})
     assert (body["asking"], body["query"]) == ("guests", ASK["guests"])  # no argument about it
+
+
+async def test_a_correction_said_beside_an_answer_is_not_lost(tables):
+    await fill_up_to_name(tables)
+    body = await say(tables, "Sam Lee. Oh, and actually make it 8:45 pm instead",
+                     {"name": "Sam Lee"})
+    assert body["asking"] == "seating"
+    state = (await tables.client.get("/session/t1")).json()["messages"][-1]["form"]
+    assert state["values"]["time"] == "20:45" and state["values"]["name"] == "Sam Lee"
+
+
+async def test_x_not_y_replaces_y(tables):
+    await fill_up_to_name(tables)
+    await say(tables, "Sam Lee", {"name": "Sam Lee"})
+    await say(tables, "inside", None)
+    body = await say(tables, "hold on, seven people, not six", {})
+    assert body["outcome"] == "confirm" and "for 7 " in body["query"]
+
+
+async def test_skip_words_with_thanks(tables):
+    await fill_up_to_name(tables)
+    await say(tables, "Sam Lee", {"name": "Sam Lee"})
+    body = await say(tables, "none at all, thanks", None)
+    assert body["outcome"] == "confirm" and "seating none" in body["query"]

@@ -183,6 +183,16 @@ async def test_keys_and_owners(service):
     async with connect(ws_url(service)) as ws:
         await start(ws, session_id="owned-voice", user_id="u2")
         assert (await error_of(ws))["status"] == 403
+    async with connect(ws_url(service)) as ws:  # an agent the service does not run
+        await start(ws, agent="nope")
+        error = await error_of(ws)
+        assert error["status"] == 404 and "cab-booking" in error["detail"]
+    async with connect(ws_url(service)) as ws:  # the session belongs to the cab agent
+        await start(ws, session_id="owned-voice", user_id="u1", agent="other-agent")
+        assert (await error_of(ws))["status"] == 404
+    async with connect(ws_url(service)) as ws:
+        await start(ws, session_id="owned-voice", user_id="u1", agent="cab-booking")
+        assert json.loads(await ws.recv())["type"] == "ready"
 
 
 @pytest.mark.parametrize("first, status", [

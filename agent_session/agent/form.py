@@ -486,18 +486,29 @@ class FormStrategy:
                     words.pop(name)
                 words[holder.name] = widen(holder, new, message)
                 return
-        if asked is None or asked.type != "text" or asked.name not in words or \
-                not repairs.marks_change(message):
+        if not repairs.marks_change(message):
             return
-        value = words[asked.name]
         now = datetime.now(self._tz)
+        if asked is not None and asked.type == "text" and asked.name in words:
+            value = words[asked.name]
+            takers = [s for s in self._spec.slots if s.type not in ("text", "boolean")
+                      and s.name != asked.name and s.name not in words
+                      and _reads(s, value, now, self._tz)]
+            filled = [s for s in takers if state.filled(s.name)]
+            target = filled[0] if len(filled) == 1 else takers[0] if len(takers) == 1 else None
+            if target is not None:
+                words[target.name] = widen(target, words.pop(asked.name), message)
+                return
+        clause = repairs.change_clause(message)
+        if clause is None:
+            return
+        # A correction said beside an answer ("an electric car, oh and make it 8:45 pm
+        # instead") that the model missed: the one filled typed slot that reads it.
         takers = [s for s in self._spec.slots if s.type not in ("text", "boolean")
-                  and s.name != asked.name and s.name not in words
-                  and _reads(s, value, now, self._tz)]
-        filled = [s for s in takers if state.filled(s.name)]
-        target = filled[0] if len(filled) == 1 else takers[0] if len(takers) == 1 else None
-        if target is not None:
-            words[target.name] = widen(target, words.pop(asked.name), message)
+                  and s.name not in words and state.filled(s.name)
+                  and _reads(s, clause, now, self._tz)]
+        if len(takers) == 1:
+            words[takers[0].name] = clause
 
     # -- the agent's own resolution ------------------------------------------------------------
 

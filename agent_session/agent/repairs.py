@@ -9,7 +9,8 @@ import re
 
 from .slots import tokens
 
-_POLITE = re.compile(r"\b(please|sorry|um+|uh+|oh|excuse me)\b[,.!?]*", re.IGNORECASE)
+_POLITE = re.compile(r"\b(please|sorry|um+|uh+|oh|excuse me|thanks|thank you|at all|really|"
+                     r"for now|ok(?:ay)?|well)\b[,.!?]*", re.IGNORECASE)
 _REPEAT = re.compile(
     r"^(?:what|huh|pardon(?: me)?|come again|say (?:that|it) again|(?:can|could) you "
     r"(?:repeat|say) (?:that|it|the question)(?: again)?|repeat(?: that| the question| it)?"
@@ -59,13 +60,38 @@ def marks_change(message: str) -> bool:
     return _CHANGE.search(message) is not None
 
 
+_NOT_BUT = re.compile(r"\bnot\s+(?:the\s+)?(?P<old>[\w' .:-]+?)\s*,?\s+but\s+(?:the\s+)?"
+                     r"(?P<new>[\w' .:-]+?)[\s.!?]*$", re.IGNORECASE)
+_X_NOT_Y = re.compile(r"(?:^|\b(?:hold on|wait|no|sorry|actually)\b[\s,]*)(?:the\s+|a\s+|an\s+)?"
+                      r"(?P<new>[\w' .:-]+?)\s*,?\s+not\s+(?:the\s+|a\s+|an\s+)?"
+                      r"(?P<old>[\w' .:-]+?)[\s.!?]*$", re.IGNORECASE)
+
+
 def instead_of(message: str) -> tuple[str, str] | None:
-    """("8:30", "9") for "no wait, make that 8:30 instead of 9": the new words and the old."""
-    for clause in re.split(r"[,;]|\bno\b|\bwait\b|\bsorry\b", message, flags=re.IGNORECASE):
-        found = _INSTEAD_OF.search(clause.strip())
-        if found and tokens(found.group("new")) and tokens(found.group("old")):
-            return found.group("new").strip(), found.group("old").strip()
+    """("8:30", "9") for "no wait, make that 8:30 instead of 9", "the filling, not the
+    cleaning" or "not Friday but Saturday": the new words and the old."""
+    for clause in re.split(r"[;]|\bno\b|\bwait\b|\bsorry\b", message, flags=re.IGNORECASE):
+        for pattern in (_INSTEAD_OF, _NOT_BUT):
+            found = pattern.search(clause.strip(" ,"))
+            if found and tokens(found.group("new")) and tokens(found.group("old")):
+                return found.group("new").strip(), found.group("old").strip()
+    found = _X_NOT_Y.search(message.strip())
+    if found and tokens(found.group("new")) and tokens(found.group("old")):
+        new = re.sub(r"^(?:hold on|wait|no|sorry|actually)[\s,]+", "", found.group("new").strip(),
+                     flags=re.IGNORECASE)
+        return new.strip(" ,"), found.group("old").strip()
     return None
+
+
+def change_clause(message: str) -> str | None:
+    """The words after the last change marker ("..., oh and actually make it 8:45 pm
+    instead" -> "make it 8:45 pm instead"), where a correction said beside an answer is."""
+    found = list(_CHANGE.finditer(message))
+    if not found:
+        return None
+    start = found[0].start()
+    clause = message[start:].strip(" ,.")
+    return clause if tokens(clause) else None
 
 
 def overlaps(words: str, other: str) -> bool:
