@@ -104,3 +104,9 @@ class AgentMismatch(ServiceError):
     """A turn named another agent than the one its session belongs to."""
 
     status_code = 409
+
+
+class LeaseLost(ServiceError):
+    """The turn's lease on its session lapsed and another holder may have it: the turn stops."""
+
+    status_code = 409

@@ -24,6 +24,7 @@ from .events import Event, UserMessage
 from .logging_setup import session_id_var
 from .metrics import Metrics
 from .stores.base import Session, SessionStore, StoreTurn
+from .turn_budget import turn_budget
 
 log = logging.getLogger(__name__)
 
@@ -130,9 +131,10 @@ class SessionManager:
         self._metrics.turns_in_progress.inc()
         deadline = self._policy.turn_timeout_seconds
         try:
-            async with asyncio.timeout(deadline):
-                outcome = await turn.agent.strategy.run(session.messages, user_message, ctx,
-                                                        on_step)
+            with turn_budget(deadline, lambda: not turn.held.lost):
+                async with asyncio.timeout(deadline):
+                    outcome = await turn.agent.strategy.run(session.messages, user_message,
+                                                            ctx, on_step)
         except TimeoutError:
             self._turns_by_outcome["error"].inc()
             raise TurnTimeout(f"The turn did not finish within {deadline:g} s and nothing was "

@@ -108,3 +108,95 @@ async def test_a_killed_holders_lease_lapses(backend):
         waited = asyncio.get_running_loop().time() - started
     assert waited < 1.0
     await second.close()
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def replica_store(request, tmp_path) -> tuple[str, str]:
+    if request.param == "sqlite":
+        return "sqlite", f"sqlite:///{tmp_path / 'lost.db'}"
+    return "redis", request.getfixturevalue("redis_url")
+
+
+async def take_over(kind: str, url: str, session_id: str) -> None:
+    """What another replica does once a lease has lapsed: the lock is someone else's."""
+    if kind == "sqlite":
+        import sqlite3
+
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            assert conn.execute("UPDATE turn_locks SET owner = 'another-replica' "
+                                "WHERE session_id = ?", (session_id,)).rowcount == 1
+        return
+    from redis.asyncio import from_url
+
+    from agent_session.stores.redis import lock_key
+
+    client = from_url(url)
+    assert await client.set(lock_key(session_id), "another-replica", xx=True)
+    await client.aclose()
+
+
+async def test_a_turn_whose_lease_is_lost_stops_before_its_next_action(replica_store):
+    """The model call outlives the lost lease; the place search after it never runs, the
+    turn answers 409 and nothing is saved."""
+    from agent_session.main import create_app
+    from agent_session.services import Overrides
+
+    from .conftest import make_settings, running
+    from .fakes.scripted_llm import ScriptedLLM
+
+    kind, url = replica_store
+    store = store_for(replica_store)  # a 0.3 s lease, renewed every 0.1 s
+
+    lost = asyncio.Event()
+
+    async def slow_extraction(request):
+        await take_over(kind, url, "lost-1")
+        await asyncio.wait_for(lost.wait(), 10)  # the holder's next renewal finds it gone
+        return {"pickup_location": "MG Road"}
+
+    app = create_app(make_settings(agent_strategy="form"),
+                     Overrides(llm=ScriptedLLM([slow_extraction]), store=store))
+    searched: list[str] = []
+    loop = asyncio.get_running_loop()
+    handler = logging.Handler()
+    handler.emit = lambda record: (  # type: ignore[method-assign]
+        loop.call_soon_threadsafe(lost.set) if "lease was lost" in record.getMessage()
+        else None)
+    logging.getLogger("agent_session.stores.locks").addHandler(handler)
+    try:
+        async with running(app) as client:
+            places = app.state.services.places
+            original = places.search
+
+            async def search(text: str):
+                searched.append(text)
+                return await original(text)
+
+            places.search = search
+            response = await client.post("/chat", json={"session_id": "lost-1",
+                                                        "query": "from MG Road"})
+            assert response.status_code == 409, response.text
+            assert "took this session over" in response.json()["detail"]
+            assert searched == []  # stopped before the action
+            assert (await client.get("/session/lost-1")).status_code == 404  # nothing saved
+    finally:
+        logging.getLogger("agent_session.stores.locks").removeHandler(handler)
+
+
+async def test_a_renewal_that_finds_the_lease_gone_marks_it_lost():
+    answers = [True, False]
+    gone = asyncio.Event()
+    calls = []
+
+    async def renew() -> bool:
+        calls.append(1)
+        answer = answers.pop(0) if answers else True
+        if answer is False:
+            gone.set()
+        return answer
+
+    with Renewal(renew, 0.02) as renewal:
+        await asyncio.wait_for(gone.wait(), 5)
+        await asyncio.sleep(0.1)
+        assert renewal.lost
+    assert len(calls) == 2  # no renewal after the lost one

@@ -12,6 +12,7 @@ import pytest
 
 from agent_session.agent.actions import ActionContext
 from agent_session.errors import LLMUnavailable
+from agent_session.events import UserMessage
 from agent_session.llm.base import JSONRequest, LLMRequest
 from agent_session.llm.local import LocalLLM, parse_tool_calls
 from agent_session.llm.model_files import MODEL_SHA256, ModelFileError, assemble, part_files
@@ -98,9 +99,8 @@ async def test_bundled_model_answers_with_a_valid_action(harness_factory, local_
 
         ctx = ActionContext("s", "12345", datetime(2026, 11, 25, 10, tzinfo=UTC))
         prompt = SystemPrompt(agent.definition, registry, h.services.timezone)(ctx)
-        request = LLMRequest(prompt, [{"role": "user", "content":
-                                       "I need a cab from MG Road to Koramangala"}],
-                             registry.specs(), "s")
+        request = LLMRequest(prompt, [UserMessage(
+            content="I need a cab from MG Road to Koramangala")], registry.specs(), "s")
         reply = await local_llm.complete(request)
     assert reply.actions, reply.text
     for call in reply.actions:

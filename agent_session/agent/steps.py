@@ -4,6 +4,7 @@ recorded as a `tool` event and reported as a `step` (what `/chat/stream` sends).
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import time
@@ -12,6 +13,7 @@ from typing import Any, TypeVar
 
 from prometheus_client import Histogram
 
+from .. import turn_budget
 from ..errors import LLMTimeout, ServiceError
 from ..events import ActionStep, Event
 from .actions import ActionContext, ActionRegistry
@@ -24,14 +26,22 @@ T = TypeVar("T")
 
 async def model_call(call: Awaitable[T], deadline: float,
                      seconds: Histogram | None) -> tuple[T, float]:
-    """One model generation under the LLM deadline (504 past it), timed into
-    `agent_llm_call_seconds`: (its answer, milliseconds)."""
+    """One model generation under the LLM deadline, or what is left of the turn if less (504
+    past it), timed into `agent_llm_call_seconds`: (its answer, milliseconds). A turn out of
+    time or whose lease was lost stops here, before the call."""
+    try:
+        turn_budget.check()
+    except BaseException:
+        if inspect.iscoroutine(call):
+            call.close()
+        raise
+    allowed = turn_budget.left(deadline)
     started = time.perf_counter()
     try:
-        async with asyncio.timeout(deadline):
+        async with asyncio.timeout(allowed):
             answer = await call
     except TimeoutError:
-        raise LLMTimeout(f"The language model did not answer within {deadline:g} s; "
+        raise LLMTimeout(f"The language model did not answer within {allowed:.3g} s; "
                          "try again in a moment.") from None
     llm_ms = (time.perf_counter() - started) * 1000
     if seconds is not None:
@@ -55,11 +65,13 @@ class ActionSteps:
         """The action's observation; never raises for the action's own failure."""
         action = self._registry.get(name)
         assert action is not None and action.run is not None
+        turn_budget.check()  # a turn out of time, or whose lease was lost, runs no more
+        allowed = turn_budget.left(self._timeout)
         try:
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(allowed):
                 result = await action.run(arguments, ctx)
         except TimeoutError:
-            return {"error": f"{name} took longer than {self._timeout:g} s; "
+            return {"error": f"{name} took longer than {allowed:.3g} s; "
                              "try again or ask the user."}
         except ServiceError as exc:
             return {"error": exc.detail}

@@ -72,6 +72,9 @@ def to_chat_messages(system_prompt: str, events: list[Event], mode: Mode,
                         else json.dumps(event.arguments))}}]})
                 messages.append({"role": "tool", "tool_call_id": call_id,
                                  "content": observation})
+        else:  # never send the model less than the caller gave it
+            raise TypeError(f"to_chat_messages got {type(event).__name__}, not a session "
+                            "event (events.py)")
     return messages
 
 

@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TypeVar
 
+from .. import turn_budget
 from ..errors import LLMBusy
 from ..worker import Worker
 
@@ -63,7 +64,7 @@ class ModelQueue:
         per_call = self.seconds_per_call
         if self._pending and per_call is not None:
             wait = self.expected_wait()
-            if wait + per_call > HEADROOM * self._deadline:
+            if wait + per_call > HEADROOM * turn_budget.left(self._deadline):
                 raise LLMBusy(
                     f"The embedded model is busy: {self._pending} calls are ahead of this one "
                     f"(about {math.ceil(wait)} s). Retry shortly.", retry_after=wait)

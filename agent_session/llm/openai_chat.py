@@ -26,10 +26,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from typing import Any
 
 import httpx
 
+from .. import turn_budget
 from ..errors import LLMBadResponse, LLMTimeout, LLMUnavailable, ServiceError
 from .base import ActionCall, JSONRequest, LLMReply, LLMRequest
 from .http_client import build_pool
@@ -62,6 +64,12 @@ def describe_status(status: int) -> ServiceError:
     if status >= 500:
         return LLMUnavailable(f"{SERVER} is unavailable (HTTP {status}); retry shortly.")
     return LLMBadResponse(f"{SERVER} answered HTTP {status}; the request was not served.")
+
+
+def may_retry(attempt: int, retries: int, wait: float) -> bool:
+    """Another try only within `OPENAI_MAX_RETRIES` and while the turn has time for the wait
+    and a call after it: a retry that cannot finish in time is not started."""
+    return attempt < retries and turn_budget.left(math.inf) > wait * 2
 
 
 def _retry_after(headers: Any) -> float | None:
@@ -201,13 +209,13 @@ class OpenAILLM:
                     raw = bytes(await answer.bytes())
             except (ConnectTimeoutError, ReadTimeoutError, RequestTimeoutError,
                     WriteTimeoutError, PoolTimeoutError):
-                if attempt < retries:
+                if may_retry(attempt, retries, wait):
                     await asyncio.sleep(wait)
                     continue
                 raise LLMTimeout(f"{SERVER} did not answer in time; try again in a moment.") \
                     from None
             except PyreqwestError:
-                if attempt < retries:
+                if may_retry(attempt, retries, wait):
                     await asyncio.sleep(wait)
                     continue
                 raise LLMUnavailable(f"{SERVER} is unreachable; check OPENAI_BASE_URL and the "
@@ -222,8 +230,9 @@ class OpenAILLM:
                     raise LLMBadResponse(f"{SERVER} answered something that is not a chat "
                                          "completion.")
                 return value
-            if (status in RETRIED or status >= 500) and attempt < retries:
-                await asyncio.sleep(_retry_after(answer.headers.items()) or wait)
+            wait = _retry_after(answer.headers.items()) or wait
+            if (status in RETRIED or status >= 500) and may_retry(attempt, retries, wait):
+                await asyncio.sleep(wait)
                 continue
             raise StatusError(status)
         raise AssertionError("unreachable")

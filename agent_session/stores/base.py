@@ -32,6 +32,11 @@ class StoreTurn(Protocol):
     session: Session | None
     """The session as read under the turn lock; None when new (or expired)."""
 
+    @property
+    def lost(self) -> bool:
+        """The turn's hold lapsed and another holder may have the session: stop the turn."""
+        ...
+
     async def commit(self, session: Session) -> Session:
         """Save the turn's result if the stored version is still the one read (else
         `VersionConflict`): the turn's last write, so a store may end the turn lock with it."""

@@ -30,11 +30,14 @@ def lease_tokens() -> Callable[[], str]:
 class Renewal:
     """Calls `renew` every `every` seconds while the `with` block runs: a lease held by a live
     turn never lapses, and one held by a crashed process does. A timer, not a task per turn
-    (turns are far shorter than a lease); a failed renewal is logged and tried again."""
+    (turns are far shorter than a lease); a failed renewal is logged and tried again. A renewal
+    that answers False (the lease is someone else's now) marks it `lost`: the turn stops before
+    its next step (`turn_budget.check`)."""
 
     def __init__(self, renew: Callable[[], Awaitable[object]], every: float) -> None:
         self._renew = renew
         self._every = every
+        self.lost = False
         self._timer: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
         self._held = False
@@ -60,7 +63,10 @@ class Renewal:
 
     async def _run(self) -> None:
         try:
-            await self._renew()
+            if await self._renew() is False:
+                self.lost = True
+                log.warning("a turn's lease was lost: another holder has the session")
+                return
         except Exception:
             log.warning("renewing a turn's lease failed; trying again", exc_info=True)
         if self._held:

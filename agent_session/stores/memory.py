@@ -41,6 +41,7 @@ class MemoryTurn:
 
     store: MemorySessionStore
     session: Session | None
+    lost = False  # one process: the lock cannot lapse
 
     async def commit(self, session: Session) -> Session:
         return self.store.write(session, self.session.version if self.session else 0)

@@ -241,11 +241,13 @@ class RedisSessionStore:
         turn = UnlockingTurn(session, lambda new, version: self._write(
             new, version, lock_token=token))
 
-        async def renew() -> None:
-            await self._calls.run(self._scripts["renew"].call([key], [token, lease_ms]))
+        async def renew() -> bool:
+            return bool(await self._calls.run(self._scripts["renew"].call([key],
+                                                                          [token, lease_ms])))
 
         try:
-            with Renewal(renew, self._lease / 3):
+            with Renewal(renew, self._lease / 3) as renewal:
+                turn.renewal = renewal
                 yield turn
         finally:
             if not turn.released:

@@ -34,8 +34,9 @@ def take(conn: sqlite3.Connection, session_id: str, owner: str, lease_us: int,
     return None if row[-1] is None else to_session((session_id, *row))
 
 
-def renew(conn: sqlite3.Connection, session_id: str, owner: str, lease_us: int) -> None:
-    conn.execute(RENEW_LEASE, (wall_us() + lease_us, session_id, owner))
+def renew(conn: sqlite3.Connection, session_id: str, owner: str, lease_us: int) -> bool:
+    """Whether the lease was still this owner's (and is now extended)."""
+    return conn.execute(RENEW_LEASE, (wall_us() + lease_us, session_id, owner)).rowcount > 0
 
 
 def drop(conn: sqlite3.Connection, session_id: str, owner: str) -> None:
@@ -55,12 +56,13 @@ async def leased_turn(thread: SqliteThread, session_id: str, owner: str, lease_u
             raise busy()
         await asyncio.sleep(POLL_SECONDS)
 
-    async def keep() -> None:
-        await thread.batch(renew, session_id, owner, lease_us)
+    async def keep() -> bool:
+        return await thread.batch(renew, session_id, owner, lease_us)
 
     turn = UnlockingTurn(session, lambda new, version: write(new, version, (session_id, owner)))
     try:
-        with Renewal(keep, lease_us / 3_000_000):
+        with Renewal(keep, lease_us / 3_000_000) as renewal:
+            turn.renewal = renewal
             yield turn
     finally:
         if not turn.released:

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from ..errors import VersionConflict
 from .base import Session
+from .locks import Renewal
 
 
 class UnlockingTurn:
@@ -18,6 +19,12 @@ class UnlockingTurn:
         self.session = session
         self._write = write
         self.released = False
+        self.renewal: Renewal | None = None  # set by a store whose lock is a renewed lease
+
+    @property
+    def lost(self) -> bool:
+        """The lease lapsed and another holder took the session: the turn must stop."""
+        return self.renewal is not None and self.renewal.lost
 
     async def commit(self, session: Session) -> Session:
         try:

@@ -5,6 +5,7 @@ client code runs: LLM clients, speech-to-text, text-to-speech and place search."
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -60,6 +61,8 @@ class ModelUnderTest:
     ask: Callable[[str], None]
     fill: Callable[[dict[str, Any]], None]
     real: bool = False
+    received: Callable[[], str] | None = None
+    """All the text the backend received in its last call (None: not observable)."""
 
 
 def _nothing(_: Any) -> None:
@@ -78,7 +81,8 @@ async def model(request, tls) -> AsyncIterator[ModelUnderTest]:
             wx_verify=str(tls[0]), llm_timeout_seconds=10))
         under = ModelUnderTest(
             client, lambda q: fake.script(tool_calls(("prompt_user", {"question": q}))),
-            lambda values: fake.script(json_answer(values)))
+            lambda values: fake.script(json_answer(values)),
+            received=lambda: json.dumps(fake.chats[-1]["body"]))
     elif kind == "openai":
         fake, url = request.getfixturevalue("openai_fake")
         fake.answers.clear()
@@ -87,7 +91,8 @@ async def model(request, tls) -> AsyncIterator[ModelUnderTest]:
             openai_model="test-model", openai_verify=str(tls[0]), llm_timeout_seconds=10))
         under = ModelUnderTest(
             client, lambda q: fake.script(tool_calls(("prompt_user", {"question": q}))),
-            lambda values: fake.script(json_answer(values)))
+            lambda values: fake.script(json_answer(values)),
+            received=lambda: json.dumps(fake.requests[-1]))
     elif kind == "local":
         under = ModelUnderTest(request.getfixturevalue("local_model"), _nothing, _nothing,
                                real=True)
@@ -95,7 +100,8 @@ async def model(request, tls) -> AsyncIterator[ModelUnderTest]:
         scripted = ScriptedLLM()
         under = ModelUnderTest(scripted,
                                lambda q: scripted.extend([[call("prompt_user", question=q)]]),
-                               lambda values: scripted.extend([values]))
+                               lambda values: scripted.extend([values]),
+                               received=lambda: repr(scripted.requests[-1]))
     try:
         yield under
     finally:
