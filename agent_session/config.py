@@ -1,6 +1,7 @@
 """Service configuration: one pydantic-settings class over the environment and `.env`.
 
-The field names (upper-cased) are the deployment contract in ARCHITECTURE.md; keep them stable.
+The field names (upper-cased) are the deployment contract in docs/architecture.md; keep them
+stable.
 """
 
 from __future__ import annotations

@@ -82,10 +82,6 @@ class LLMBadResponse(ServiceError):
     status_code = 502
 
 
-class AgentDidNotConverge(ServiceError):
-    status_code = 502
-
-
 class Unauthorized(ServiceError):
     status_code = 401
 

@@ -25,6 +25,7 @@ from .clock import Clock, SystemClock
 from .config import Settings
 from .llm.base import LLMClient
 from .llm.factory import build_llm_client
+from .llm.model_files import MODEL_FILE
 from .metrics import Metrics
 from .prompts import SystemPrompt
 from .ratelimit import RateLimiter
@@ -120,7 +121,7 @@ def model_name(settings: Settings, llm: LLMClient) -> str:
         return settings.openai_model or "unknown"
     if llm.name == "local":
         return settings.local_model_path.name if settings.local_model_path else \
-            "qwen2.5-coder-1.5b-instruct-q4_k_m"
+            MODEL_FILE.removesuffix(".gguf")
     return llm.name
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from agent_session.events import UserMessage
 from agent_session.llm.factory import build_llm_client
 from agent_session.main import create_app
 
@@ -218,7 +219,7 @@ async def test_many_calls_in_flight_and_a_cancelled_call_frees_its_slot(fake_ser
 
     llm = OpenAILLM(base_url=f"{url}/v1", model="test-model", api_key=KEY, verify=str(tls[0]),
                     max_connections=1, timeout=5)
-    request = LLMRequest("system", [{"role": "user", "content": "hi"}], [])
+    request = LLMRequest("system", [UserMessage(content="hi")], [])
     try:
         with pytest.raises(TimeoutError):
             async with asyncio.timeout(0.1):

@@ -44,6 +44,7 @@ Actions:
 $actions
 """
 ENDING_ACTIONS = ("prompt_user", "final_answer")
+DEFAULT_FALLBACK_QUESTION = "Sorry, I couldn't work that out. Could you say it another way?"
 
 
 class AgentDefinition(BaseModel):
@@ -54,9 +55,7 @@ class AgentDefinition(BaseModel):
     result_schema: dict[str, Any] | None = None
     result_description: str = "Return the finished result."
     result_speech: str | None = None
-    fallback_question: str = Field(
-        "Sorry, I couldn't work that out. Could you say it another way?", min_length=1,
-        max_length=500)
+    fallback_question: str = Field(DEFAULT_FALLBACK_QUESTION, min_length=1, max_length=500)
     form: FormSpec | None = None
     confirm: str | None = Field(None, min_length=1, max_length=1000)
     max_attempts: int = Field(3, ge=1, le=20)

@@ -21,12 +21,12 @@ from ..events import Event, FinalResult, InvalidAction, Question, UserMessage
 from ..llm.base import ActionCall, LLMClient, LLMRequest
 from ..metrics import Metrics
 from .actions import ActionArgumentsError, ActionContext, ActionRegistry, parse_arguments
+from .definition import DEFAULT_FALLBACK_QUESTION
 from .steps import ActionSteps, model_call
 from .strategy import StepCallback, TurnOutcome
 
 log = logging.getLogger(__name__)
 
-DEFAULT_FALLBACK = "Sorry, I couldn't work that out. Could you say it another way?"
 __all__ = ["AgentLoop", "LoopLimits", "StepCallback", "TurnOutcome"]
 
 
@@ -56,7 +56,7 @@ class AgentLoop:
         limits: LoopLimits,
         system_prompt: Callable[[ActionContext], str],
         metrics: Metrics | None = None,
-        fallback_question: str = DEFAULT_FALLBACK,
+        fallback_question: str = DEFAULT_FALLBACK_QUESTION,
     ) -> None:
         self._llm_seconds = metrics.llm_seconds.labels(llm.name) if metrics else None
         self._llm = llm

@@ -70,3 +70,12 @@ def async_client(max_connections: int, verify: bool | str,
     only retry layer is the SDK's own (two stacked layers retried a 503 44 times)."""
     transport = HttpxTransport(build_pool(max_connections, verify, timeout))
     return SDKAsyncClient(max_connections, transport=transport, timeout=timeout)
+
+
+def parse_verify(value: str) -> bool | str:
+    lowered = value.strip().lower()
+    if lowered in ("true", "1", "yes", ""):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    return value

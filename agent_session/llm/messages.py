@@ -8,6 +8,7 @@ import json
 from typing import Any, Literal
 
 from ..events import ActionStep, Event, FinalResult, InvalidAction, Question, UserMessage
+from .base import ActionCall
 
 Mode = Literal["json", "native"]
 
@@ -118,3 +119,19 @@ def action_union_schema(actions: list[dict[str, Any]]) -> dict[str, Any]:
          "required": ["name", "arguments"]}
         for spec in actions
     ]}
+
+
+def parse_json_action(text: str) -> list[ActionCall]:
+    """`{"name", "arguments"}` (or `{"actions": [...]}`) from a JSON-mode answer."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return []
+    items = data.get("actions") if isinstance(data, dict) and "actions" in data else [data]
+    calls = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            arguments = item.get("arguments", {})
+            calls.append(ActionCall(item["name"], arguments if isinstance(arguments, dict)
+                                    else json.dumps(arguments)))
+    return calls

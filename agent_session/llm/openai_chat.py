@@ -34,9 +34,8 @@ import httpx
 from .. import turn_budget
 from ..errors import LLMBadResponse, LLMTimeout, LLMUnavailable, ServiceError
 from .base import ActionCall, JSONRequest, LLMReply, LLMRequest
-from .http_client import build_pool
-from .messages import compact, json_object, to_chat_messages
-from .watsonx import parse_json_action, parse_verify
+from .http_client import build_pool, parse_verify
+from .messages import compact, json_object, parse_json_action, to_chat_messages
 
 log = logging.getLogger(__name__)
 SERVER = "The OpenAI-compatible server"

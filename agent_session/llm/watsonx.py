@@ -32,11 +32,12 @@ from typing import Any
 from urllib.parse import urlparse
 
 import httpx
+from ibm_watsonx_ai.wml_client_error import AuthenticationError, InvalidCredentialsError
 
 from ..errors import LLMBadResponse, LLMTimeout, LLMUnavailable, ServiceError
 from .base import ActionCall, JSONRequest, LLMReply, LLMRequest
-from .http_client import async_client
-from .messages import compact, json_object, to_chat_messages
+from .http_client import async_client, parse_verify
+from .messages import compact, json_object, parse_json_action, to_chat_messages
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +47,6 @@ JSON_INSTRUCTIONS = (
 )
 RETRY_AFTER_FAILURE_SECONDS = 10.0
 SDK_LOGGER = "ibm_watsonx_ai.wml_resource"  # the logger whose level decides the SDK's dumps
-
-
-def parse_verify(value: str) -> bool | str:
-    lowered = value.strip().lower()
-    if lowered in ("true", "1", "yes", ""):
-        return True
-    if lowered in ("false", "0", "no"):
-        return False
-    return value
 
 
 def tls_context(verify: bool | str) -> bool | ssl.SSLContext:
@@ -82,11 +74,12 @@ def describe_failure(exc: BaseException) -> ServiceError:
         return LLMUnavailable(f"watsonx.ai is unavailable (HTTP {status}); retry shortly.")
     if status is not None:
         return LLMBadResponse(f"watsonx.ai answered HTTP {status}; the request was not served.")
-    text = str(exc)
-    if "token" in text.lower() or "authenticat" in text.lower():
+    if isinstance(exc, InvalidCredentialsError | AuthenticationError):  # the IAM token call
         return LLMUnavailable("watsonx.ai rejected the credentials; check WX_API_KEY, "
                               "WX_AUTH_URL and WX_PROJECT_ID.")
-    if isinstance(exc, ValueError | KeyError | TypeError) or "json" in text.lower():
+    # A 200 whose body does not parse: the SDK raises its own error from the JSON one.
+    if isinstance(exc, ValueError | KeyError | TypeError) or \
+            isinstance(exc.__context__, ValueError):
         # A 200 whose body is not the chat answer it should be: the model service is broken.
         return LLMBadResponse("watsonx.ai answered something that is not a chat completion.")
     return LLMUnavailable(f"watsonx.ai could not be used: {type(exc).__name__}.")
@@ -205,8 +198,6 @@ class WatsonxLLM:
                 tools = self._tools(request.actions)
                 response = await model.achat(messages=messages, params=params, tools=tools,
                                              tool_choice_option="auto")
-        except asyncio.CancelledError:
-            raise
         except Exception as exc:
             raise describe_failure(exc) from None
         return self._reply(response)
@@ -222,8 +213,6 @@ class WatsonxLLM:
                   "response_format": {"type": "json_object"}}
         try:
             response = await model.achat(messages=messages, params=params)
-        except asyncio.CancelledError:
-            raise
         except Exception as exc:
             raise describe_failure(exc) from None
         try:
@@ -270,19 +259,3 @@ class WatsonxLLM:
     async def close(self) -> None:
         self._model = None
         await self._close_http()
-
-
-def parse_json_action(text: str) -> list[ActionCall]:
-    """`{"name", "arguments"}` (or `{"actions": [...]}`) from a JSON-mode answer."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        return []
-    items = data.get("actions") if isinstance(data, dict) and "actions" in data else [data]
-    calls = []
-    for item in items if isinstance(items, list) else []:
-        if isinstance(item, dict) and isinstance(item.get("name"), str):
-            arguments = item.get("arguments", {})
-            calls.append(ActionCall(item["name"], arguments if isinstance(arguments, dict)
-                                    else json.dumps(arguments)))
-    return calls
