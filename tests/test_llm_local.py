@@ -83,7 +83,7 @@ def local_llm(tmp_path_factory):
 
     llm = LocalLLM(None, Settings(_env_file=None).model_cache_dir)
     yield llm
-    llm._worker.close()
+    asyncio.run(llm.close())
 
 
 async def test_bundled_model_answers_with_a_valid_action(harness_factory, local_llm):

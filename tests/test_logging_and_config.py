@@ -52,8 +52,6 @@ async def test_log_lines_carry_ids_and_mask_secrets(tmp_path):
                                      headers={"X-API-Key": secret, "X-Request-ID": "req-42"})
         assert response.status_code == 200
         logging.getLogger("test").info("leak attempt gmaps-secret-1 %s", secret)
-        bad = await client.post("/chat", json={"query": "x"}, headers={"X-API-Key": "wrong"})
-        assert secret not in bad.text
     text = log_file.read_text()
     assert secret not in text and "gmaps-secret-1" not in text
     assert "***" in text

@@ -3,25 +3,10 @@ answered with observations."""
 
 from __future__ import annotations
 
-import pytest
-
-from agent_session.agent.actions import ActionArgumentsError, parse_arguments
 from agent_session.llm.base import ActionCall
 
 from .fakes.scripted_llm import call
 from .helpers import last_observation
-
-
-@pytest.mark.parametrize("raw", [
-    "__import__('os').system('touch {marker}')",
-    "{'text_query': __import__('os').system('touch {marker}')}",
-    "[1, 2]",
-])
-def test_parse_arguments_never_evaluates(tmp_path, raw):
-    marker = tmp_path / "pwned"
-    with pytest.raises(ActionArgumentsError):
-        parse_arguments(raw.replace("{marker}", str(marker)))
-    assert not marker.exists()
 
 
 async def test_injection_attempts_in_a_turn_run_nothing(harness, tmp_path):

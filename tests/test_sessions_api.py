@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from .fakes.scripted_llm import call
 from .helpers import observations
@@ -125,16 +126,18 @@ async def test_sessions_expire_after_idle_ttl_and_are_swept(harness_factory):
         assert stored["user_id"] == "bob" and len(stored["messages"]) == 2
 
 
-async def test_background_sweeper_removes_expired_sessions(harness_factory):
+async def test_background_sweeper_removes_expired_sessions(harness_factory, caplog):
     async with harness_factory(session_ttl_seconds=0.4) as h:
         h.llm.extend([ASK])
         await h.chat("cab", session_id="sweep-me")
         h.clock.advance(1)
-        for _ in range(50):
-            await asyncio.sleep(0.05)
-            if not h.services.store._meta:
-                break
-        assert "sweep-me" not in h.services.store._meta
+        with caplog.at_level(logging.INFO, logger="agent_session.session_manager"):
+            for _ in range(100):
+                await asyncio.sleep(0.05)
+                if "expired 1 sessions" in caplog.text:
+                    break
+        assert "expired 1 sessions" in caplog.text  # the background sweep removed it
+        assert await h.services.store.delete_expired() == 0  # nothing left for a sweep
 
 
 async def test_list_sessions_newest_first_with_cursor(harness):

@@ -151,7 +151,8 @@ async def test_voice_turn_end_to_end_on_embedded_speech(harness):
     assert body["audio_mime"] == "audio/webm"
     assert decode(base64.b64decode(body["audio_base64"]), 60).seconds > 1
     assert set(body["timings"]) == {"stt_ms", "agent_ms", "tts_ms"}
-    assert all(value >= 0 for value in body["timings"].values())
+    # the real recognizer and voice took time; the scripted model next to none
+    assert body["timings"]["stt_ms"] > 0 and body["timings"]["tts_ms"] > 0
 
     result = {"pickup_location": "MG Road", "destination": "Koramangala",
               "date": "2026-11-26", "time": "09:00", "preferences": "sedan"}
