@@ -52,7 +52,8 @@ async def test_events_in_order_with_payloads(harness):
     assert isinstance(first["ms"], int)
     assert events[2][1]["observation"]["date"] == "2026-11-26"
     assert events[-1][1] == {"session_id": "sse-1", "query": "What time?", "final_response": {},
-                             "status_code": "201", "error": None}
+                             "status_code": "201", "error": None, "agent": "cab-booking",
+                             "asking": None, "outcome": "question"}
     stored = (await harness.client.get("/session/sse-1")).json()
     assert [m["role"] for m in stored["messages"]] == ["user", "tool", "tool", "tool",
                                                        "assistant"]

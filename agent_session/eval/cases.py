@@ -138,6 +138,10 @@ class CaseFile(BaseModel):
         """The path it was read from, for messages and the JUnit suite name."""
         return self._source
 
+    def read_from(self, source: str) -> CaseFile:
+        self._source = source
+        return self
+
 
 @dataclass
 class AgentInfo:
@@ -235,8 +239,7 @@ def load_case_file(path: str | Path) -> CaseFile:
         if case.id in seen:
             raise CaseFileError(source, "duplicate id", case.id)
         seen.add(case.id)
-    case_file._source = source
-    return case_file
+    return case_file.read_from(source)
 
 
 def check_against(case_file: CaseFile, agent: AgentInfo) -> None:
