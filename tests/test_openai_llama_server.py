@@ -50,9 +50,12 @@ def llama_server(tmp_path_factory) -> Iterator[str]:
 
 
 async def test_a_booking_through_the_real_llama_cpp_server(llama_server):
+    # What this checks is a booking through the real server, not its speed: its first call
+    # reads the whole fixed prompt (about 20 s on 2 idle cores, more on a loaded machine), so
+    # the deadlines are far from the production defaults.
     app = create_app(make_settings(llm_backend="openai", openai_base_url=llama_server,
                                    openai_model=MODEL, agent_strategy="form",
-                                   llm_timeout_seconds=120))
+                                   llm_timeout_seconds=300, turn_timeout_seconds=300))
     async with running(app) as client:
         assert (await client.get("/ready")).json()["checks"]["llm"] == "ok"
         first = await client.post("/chat", json={
