@@ -8,11 +8,25 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from . import __version__
-from .api import agents, chat, health, sessions, speech, tool_spec, voice, voice_ws, web
+from .api import (
+    agents,
+    chat,
+    chat_completions,
+    health,
+    sessions,
+    speech,
+    tool_spec,
+    voice,
+    voice_ws,
+    web,
+)
+from .api.chat_completions import openai_error
 from .api.deps import guard
 from .api.middleware import (
     BodyLimitMiddleware,
@@ -68,8 +82,18 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
         log.info("%s %s -> %d %s", request.method, request.url.path, exc.status_code, exc.detail)
         _count_error(request, type(exc).__name__)
+        if request.url.path.startswith("/v1/"):  # the OpenAI protocol's own error shape
+            return openai_error(exc.status_code, exc.detail, headers=exc.headers)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
                             headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if request.url.path.startswith("/v1/"):  # the OpenAI protocol: 400 with a message
+            first = exc.errors()[0] if exc.errors() else {}
+            where = ".".join(str(p) for p in first.get("loc", ())[1:]) or "body"
+            return openai_error(400, f"{where}: {first.get('msg', 'invalid request')}", where)
+        return await request_validation_exception_handler(request, exc)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -81,6 +105,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     app.include_router(health.router)
     app.include_router(chat.router, dependencies=guarded)
     app.include_router(agents.router, dependencies=guarded)
+    app.include_router(chat_completions.router, dependencies=guarded)
     app.include_router(sessions.router, dependencies=guarded)
     app.include_router(speech.router, dependencies=guarded)
     app.include_router(voice.router, dependencies=guarded)

@@ -77,10 +77,27 @@ async def one_turn(services: Services, body: ChatRequest | AgentChatRequest,
 
 async def streamed_turn(services: Services, body: ChatRequest | AgentChatRequest,
                         agent: str | None) -> EventSourceResponse:
-    await limit_user(services, body.user_id)
+    events = await turn_events(services, body.session_id, body.user_id, body.query, agent)
+
+    async def sse() -> AsyncIterator[dict[str, str]]:
+        async for kind, data in events:
+            yield {"event": kind, "data": json.dumps(data, default=str)}
+
+    return EventSourceResponse(sse())
+
+
+async def turn_events(services: Services, session_id: str | None, user_id: str | None,
+                      query: str, agent: str | None
+                      ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    """One turn as events, for every streaming front (this SSE, the OpenAI protocol's): any
+    `step`s as actions run, then one `question`, `final` (the `/chat` body) or `error`
+    (`status`, `detail`). The rate limit, the agent, the lock and ownership are checked here,
+    before the first event (so they are plain HTTP errors); a consumer that stops reading
+    cancels the turn, which then saves nothing."""
+    await limit_user(services, user_id)
     stack = AsyncExitStack()
     turn = await stack.enter_async_context(
-        services.manager.open_turn(body.session_id, body.user_id, agent))
+        services.manager.open_turn(session_id, user_id, agent))
     queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
 
     async def on_step(step: dict[str, Any]) -> None:
@@ -88,7 +105,7 @@ async def streamed_turn(services: Services, body: ChatRequest | AgentChatRequest
 
     async def run() -> None:
         try:
-            result = to_response(await services.manager.play(turn, body.query, on_step))
+            result = to_response(await services.manager.play(turn, query, on_step))
             await queue.put(("final" if result.status_code == "200" else "question",
                              result.model_dump()))
         except ServiceError as exc:
@@ -97,12 +114,12 @@ async def streamed_turn(services: Services, body: ChatRequest | AgentChatRequest
             log.exception("streamed turn failed")
             await queue.put(("error", {"status": 500, "detail": "Internal error; logged."}))
 
-    async def events() -> AsyncIterator[dict[str, str]]:
+    async def events() -> AsyncIterator[tuple[str, dict[str, Any]]]:
         task = asyncio.create_task(run())
         try:
             while True:
                 kind, data = await queue.get()
-                yield {"event": kind, "data": json.dumps(data, default=str)}
+                yield kind, data
                 if kind != "step":
                     break
         finally:
@@ -112,4 +129,4 @@ async def streamed_turn(services: Services, body: ChatRequest | AgentChatRequest
                     await task
             await stack.aclose()
 
-    return EventSourceResponse(events())
+    return events()
