@@ -128,16 +128,17 @@ def test_orchestrate_gets_its_own_events(service):
                             "stream": True}) as response:
         assert response.status_code == 200
         assert response.headers["x-thread-id"] == "wxo-1"
-        kind = None
-        for line in response.iter_lines():
-            if line.startswith("event:"):
-                kind = line.split(":", 1)[1].strip()
-            elif line.startswith("data:"):
-                events.append((kind, json.loads(line.split(":", 1)[1])))
-    kinds = [k for k, _ in events]
-    assert kinds == ["thread.run.step.delta", "thread.run.step.delta", "thread.message.delta"]
-    step = events[0][1]["choices"][0]["delta"]["step_details"]["tool_calls"][0]
-    assert step["name"] == "search_places" and step["args"] == {"text_query": "MG Road"}
-    message = events[-1][1]
-    assert message["thread_id"] == "wxo-1" and message["object"] == "thread.message.delta"
+        lines = [line for line in response.iter_lines() if line]
+    assert all(line.startswith("data: ") for line in lines)  # no event:, id: or comments
+    assert lines[-1] == "data: [DONE]"
+    events = [json.loads(line.removeprefix("data: ")) for line in lines[:-1]]
+    kinds = [event["object"] for event in events]
+    assert kinds == ["thread.run.step.delta"] * 4 + ["thread.message.delta"]
+    call = events[0]["choices"][0]["delta"]["step_details"]["tool_calls"][0]
+    assert call["name"] == "search_places" and call["args"] == {"text_query": "MG Road"}
+    answer = events[1]["choices"][0]["delta"]["step_details"]
+    assert answer["type"] == "tool_response" and answer["tool_call_id"] == call["id"]
+    assert "MG Road" in answer["content"]
+    message = events[-1]
+    assert message["thread_id"] == "wxo-1" and message["id"]
     assert message["choices"][0]["delta"]["content"] == "Which vehicle would you like?"

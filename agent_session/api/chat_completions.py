@@ -10,7 +10,8 @@ result object as a fenced JSON block. Errors come in the OpenAI shape, with our 
 
 Streamed, an OpenAI client gets `chat.completion.chunk`s ending `data: [DONE]`; Orchestrate
 (a body without `model`, which OpenAI clients always send, or an `X-IBM-THREAD-ID` header) gets
-its own `thread.run.step.delta` (each action) and `thread.message.delta` events.
+its own `thread.run.step.delta` (each action: its call, then its response) and
+`thread.message.delta` events, as `data:` lines only, ending `data: [DONE]`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette.sse import EventSourceResponse
 
@@ -204,25 +205,31 @@ async def chat_completions(body: CompletionRequest, request: Request,
                 yield {"data": chunk(completion_id, model, created, {}, "stop")}
         yield {"data": "[DONE]"}
 
-    async def orchestrate_stream() -> AsyncIterator[dict[str, str]]:
+    async def orchestrate_stream() -> AsyncIterator[str]:
+        """`data:` lines only (Orchestrate's validator reads no `event:`, `id:` or comment
+        lines): each action as a tool call and its response, then the message, then
+        `[DONE]`."""
+        def line(kind: str, delta: dict[str, Any]) -> str:
+            return f"data: {orchestrate_event(kind, thread, model, created, delta)}\n\n"
+
         async for kind, data in events:
             if kind == "step":
-                step = {"role": "assistant", "step_details": {
+                call_id = f"call-{uuid.uuid4().hex[:12]}"
+                yield line("thread.run.step.delta", {"role": "assistant", "step_details": {
                     "type": "tool_calls", "tool_calls": [{
-                        "id": f"call-{uuid.uuid4().hex[:12]}", "name": data["action"],
-                        "args": data["args"]}]}}
-                yield {"event": "thread.run.step.delta",
-                       "data": orchestrate_event("thread.run.step.delta", thread, model,
-                                                 created, step)}
+                        "id": call_id, "name": data["action"], "args": data["args"]}]}})
+                yield line("thread.run.step.delta", {"role": "assistant", "step_details": {
+                    "type": "tool_response", "name": data["action"], "tool_call_id": call_id,
+                    "content": json.dumps(data["observation"], ensure_ascii=False)}})
             elif kind == "error":
-                yield {"event": "error", "data": json.dumps(
-                    {"error": {"message": data["detail"], "code": data["status"]}})}
+                yield line("thread.message.delta", {"role": "assistant", "content": (
+                    f"Sorry, that failed ({data['status']}): {data['detail']}")})
             else:
-                yield {"event": "thread.message.delta",
-                       "data": orchestrate_event("thread.message.delta", thread, model,
-                                                 created, {"role": "assistant",
-                                                           "content": content_of(services,
-                                                                                 data)})}
+                yield line("thread.message.delta", {"role": "assistant",
+                                                    "content": content_of(services, data)})
+        yield "data: [DONE]\n\n"
 
-    stream = orchestrate_stream() if orchestrate else openai_stream()
-    return EventSourceResponse(stream, headers=headers)
+    if orchestrate:
+        return StreamingResponse(orchestrate_stream(), media_type="text/event-stream",
+                                 headers={**headers, "Cache-Control": "no-cache"})
+    return EventSourceResponse(openai_stream(), headers=headers)
