@@ -154,3 +154,40 @@ def test_several_agents_are_one_operation_each_through_the_importer(adk_python, 
             assert (asked["agent"], asked["asking"]) == ("tables", "time")
         finally:
             process.stop()
+
+
+def run_adk(adk_python: Path, script: str, *args: str, scratch: Path) -> Any:
+    done = subprocess.run([str(adk_python), str(ROOT / "tests/orchestrate" / script), *args],
+                          capture_output=True, text=True, timeout=180,
+                          env={**os.environ, "HOME": str(scratch)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_ibm_validator_passes_a_streamed_turn_as_an_external_agent(adk_python, service,
+                                                                  tmp_path):
+    """`orchestrate evaluations validate-external`'s own class, against our
+    /v1/chat/completions: it sends no model and no thread header, streams, and checks every
+    event."""
+    process, fake = service
+    fake.script(json_answer({"pickup_location": "MG Road", "destination": "Koramangala",
+                             "date": "tomorrow", "time": "9am"}))
+    verdict = run_adk(adk_python, "validate_external.py", f"{process.url}/v1/chat/completions",
+                      KEY, "I need a cab from MG Road to Koramangala tomorrow at 9am",
+                      scratch=tmp_path)
+    assert verdict["success"] is True
+    objects = [event["object"] for event in verdict["events"]]
+    assert objects[-1] == "thread.message.delta" and "thread.run.step.delta" in objects
+    assert "vehicle" in verdict["events"][-1]["choices"][0]["delta"]["content"]
+
+
+def test_the_readme_external_agent_yaml_loads_in_the_adk(adk_python, tmp_path):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Use it from watsonx Orchestrate as an external agent", 1)[1]
+    spec = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "cab-agent.yaml"
+    path.write_text(spec.replace("https://agents.example.com", "http://127.0.0.1:8000"))
+    agent = run_adk(adk_python, "load_external_agent.py", str(path), scratch=tmp_path)
+    assert agent["kind"] == "external" and agent["provider"] == "external_chat"
+    assert agent["api_url"] == "http://127.0.0.1:8000/v1/chat/completions"
+    assert agent["auth_scheme"] == "API_KEY" and agent["name"] == "cab_booking"
