@@ -106,3 +106,9 @@ class LeaseLost(ServiceError):
     """The turn's lease on its session lapsed and another holder may have it: the turn stops."""
 
     status_code = 409
+
+
+class RewindTooFar(ServiceError):
+    """A rewind asked for more user turns than the session holds."""
+
+    status_code = 422

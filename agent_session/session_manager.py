@@ -19,8 +19,15 @@ from .agent.actions import ActionContext
 from .agent.catalog import AgentCatalog, HostedAgent
 from .agent.strategy import StepCallback
 from .clock import Clock
-from .errors import AgentMismatch, SessionForbidden, SessionNotFound, ShuttingDown, TurnTimeout
-from .events import Event, UserMessage
+from .errors import (
+    AgentMismatch,
+    RewindTooFar,
+    SessionForbidden,
+    SessionNotFound,
+    ShuttingDown,
+    TurnTimeout,
+)
+from .events import Event, FinalResult, UserMessage
 from .logging_setup import session_id_var
 from .metrics import Metrics
 from .stores.base import Session, SessionStore, StoreTurn
@@ -167,6 +174,27 @@ class SessionManager:
                    on_step: StepCallback | None = None, agent: str | None = None) -> TurnResult:
         async with self.open_turn(session_id, user_id, agent) as turn:
             return await self.play(turn, query, on_step)
+
+    async def rewind(self, session_id: str, turns: int) -> Session:
+        """Remove the last `turns` user turns and everything they caused, under the same lock
+        as a turn (409 while one runs, no waiting): the form state, a pending confirmation and
+        the last result are then those the remaining events say."""
+        async with self._store.turn(session_id, 0) as held:
+            session = held.session
+            if session is None:
+                raise SessionNotFound(f"No session {session_id!r}: it never existed or has "
+                                      "expired.")
+            starts = [i for i, e in enumerate(session.messages) if isinstance(e, UserMessage)]
+            if turns > len(starts):
+                raise RewindTooFar(f"Session {session_id} has {len(starts)} user turns (older "
+                                   "ones may have been trimmed); rewind at most that many.")
+            kept = session.messages[:starts[-turns]]
+            result = next((e.result for e in reversed(kept) if isinstance(e, FinalResult)), None)
+            now = self._clock.now()
+            rewound = session.model_copy(update={
+                "messages": kept, "result": result, "updated_at": now,
+                "expires_at": now + timedelta(seconds=self._policy.ttl_seconds)})
+            return await held.commit(rewound)
 
     async def get(self, session_id: str) -> Session:
         session = await self._store.get(session_id)

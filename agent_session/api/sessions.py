@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
 
+from ..events import FinalResult, Question, UserMessage
 from ..schemas import ID_PATTERN, Message, SessionList, SessionOut, SessionSummary, errors
 from ..services import Services
+from ..stores.base import Session
 from .deps import get_services
 
 router = APIRouter(tags=["sessions"])
@@ -22,9 +26,51 @@ SessionId = Path(min_length=1, max_length=128, pattern=ID_PATTERN)
             response_description="The conversation so far.", responses=errors(401, 404))
 async def get_session(session_id: str = SessionId,
                       services: Services = Depends(get_services)) -> SessionOut:
-    session = await services.manager.get(session_id)
+    return session_out(services, await services.manager.get(session_id))
+
+
+def session_out(services: Services, session: Session) -> SessionOut:
     return SessionOut.model_validate({**session.model_dump(),
                                       "agent": session.agent or services.agents.default})
+
+
+class Rewind(BaseModel):
+    turns: int = Field(1, ge=1, le=1000, description="how many of the last user turns to "
+                                                      "remove, with everything they caused")
+
+
+@router.post("/session/{session_id}/rewind", response_model=SessionOut,
+             operation_id="rewind_session", summary="Undo the last user turns",
+             responses=errors(401, 404, 409))
+async def rewind_session(session_id: str = SessionId, body: Rewind | None = Body(None),
+                         services: Services = Depends(get_services)) -> SessionOut:
+    """The session without its last `turns` user turns and all they caused; the next turn
+    continues from there (the form's state, a pending confirmation and the last result are as
+    they were before them). 409 while a turn runs on the session."""
+    turns = body.turns if body is not None else 1
+    return session_out(services, await services.manager.rewind(session_id, turns))
+
+
+@router.get("/session/{session_id}/transcript", response_class=PlainTextResponse,
+            operation_id="session_transcript", summary="The conversation as plain text",
+            responses=errors(401, 404))
+async def session_transcript(session_id: str = SessionId,
+                             services: Services = Depends(get_services)) -> PlainTextResponse:
+    """One line per message, `user: ...` and `agent: ...` (a result as the agent says it);
+    actions are left out."""
+    session = await services.manager.get(session_id)
+    hosted = session.agent if session.agent in services.agents.names else None
+    definition = services.agents.get(hosted).definition
+    lines = []
+    for event in session.messages:
+        if isinstance(event, UserMessage):
+            lines.append(f"user: {event.content}")
+        elif isinstance(event, Question):
+            lines.append(f"agent: {event.content}")
+        elif isinstance(event, FinalResult):
+            lines.append(f"agent: {definition.speak_result(event.result)}")
+    text = "\n".join(" ".join(line.splitlines()) for line in lines)
+    return PlainTextResponse(text + "\n" if text else "")
 
 
 @router.delete("/session/{session_id}", response_model=Message, operation_id="delete_session",
