@@ -112,3 +112,9 @@ class RewindTooFar(ServiceError):
     """A rewind asked for more user turns than the session holds."""
 
     status_code = 422
+
+
+class TurnCancelled(ServiceError):
+    """The cancel route stopped the turn; nothing was saved."""
+
+    status_code = 409

@@ -7,6 +7,7 @@ the agent finished the turn: a failed turn leaves the stored session exactly as 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -17,7 +18,7 @@ from typing import Any, Literal
 
 from .agent.actions import ActionContext
 from .agent.catalog import AgentCatalog, HostedAgent
-from .agent.strategy import StepCallback
+from .agent.strategy import StepCallback, TurnOutcome
 from .clock import Clock
 from .errors import (
     AgentMismatch,
@@ -25,6 +26,7 @@ from .errors import (
     SessionForbidden,
     SessionNotFound,
     ShuttingDown,
+    TurnCancelled,
     TurnTimeout,
 )
 from .events import Event, FinalResult, UserMessage
@@ -34,6 +36,7 @@ from .stores.base import Session, SessionStore, StoreTurn
 from .turn_budget import turn_budget
 
 log = logging.getLogger(__name__)
+CANCEL_POLL_SECONDS = 0.25  # a cancel stops a turn within this, plus the store's round trip
 
 
 Outcome = Literal["final", "question", "confirm", "fallback", "handoff", "cancelled"]
@@ -88,7 +91,8 @@ class SessionManager:
         # `abandoned`: the caller went away mid-turn; `cancelled`: the user dropped the task.
         self._turns_by_outcome = {kind: self._metrics.turns.labels(kind)
                                   for kind in ("question", "final", "fallback", "confirm",
-                                               "handoff", "cancelled", "error", "abandoned")}
+                                               "handoff", "cancelled", "error", "abandoned",
+                                               "stopped")}
         self._store = store
         self.agents = agents
         self._clock = clock
@@ -137,20 +141,28 @@ class SessionManager:
         ctx = ActionContext(session_id=session.session_id, user_id=session.user_id, now=now)
         self._metrics.turns_in_progress.inc()
         deadline = self._policy.turn_timeout_seconds
+        with turn_budget(deadline, lambda: not turn.held.lost):
+            agent = asyncio.create_task(turn.agent.strategy.run(session.messages,
+                                                                user_message, ctx, on_step))
         try:
-            with turn_budget(deadline, lambda: not turn.held.lost):
-                async with asyncio.timeout(deadline):
-                    outcome = await turn.agent.strategy.run(session.messages, user_message,
-                                                            ctx, on_step)
+            async with asyncio.timeout(deadline):
+                outcome = await self._unless_cancelled(agent, turn.held)
         except TimeoutError:
             self._turns_by_outcome["error"].inc()
             raise TurnTimeout(f"The turn did not finish within {deadline:g} s and nothing was "
                               "saved; send the same message again.") from None
+        except TurnCancelled:
+            self._turns_by_outcome["stopped"].inc()
+            raise
         except BaseException as exc:
             kind = "abandoned" if isinstance(exc, asyncio.CancelledError) else "error"
             self._turns_by_outcome[kind].inc()
             raise
         finally:
+            if not agent.done():  # stopped, timed out or abandoned: the model stops too
+                agent.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await agent
             self._metrics.turns_in_progress.dec()
         self._turns_by_outcome[outcome.kind].inc()
         self._metrics.steps.observe(outcome.steps)
@@ -169,6 +181,26 @@ class SessionManager:
         status = "final" if outcome.kind == "final" else "question"
         return TurnResult(session.session_id, status, outcome.question, outcome.result,
                           outcome.steps, turn.agent.name, outcome.asking, outcome.kind)
+
+    async def _unless_cancelled(self, agent: asyncio.Task[TurnOutcome],
+                                held: StoreTurn) -> TurnOutcome:
+        """The agent's outcome, or `TurnCancelled` as soon as the store says the cancel route
+        asked this turn to stop (polled, so a turn that ends fast asks the store nothing)."""
+        while True:
+            done, _ = await asyncio.wait({agent}, timeout=CANCEL_POLL_SECONDS)
+            if done:
+                return agent.result()
+            if await held.cancelled():
+                raise TurnCancelled("The turn was cancelled (POST /session/{id}/cancel) and "
+                                    "nothing was saved; the session is as before it.")
+
+    async def cancel(self, session_id: str) -> bool:
+        """Stop the turn running on the session, in whichever replica; False when none runs
+        (404 when there is no such session either)."""
+        if await self._store.cancel(session_id):
+            return True
+        await self.get(session_id)
+        return False
 
     async def turn(self, session_id: str | None, user_id: str | None, query: str,
                    on_step: StepCallback | None = None, agent: str | None = None) -> TurnResult:

@@ -140,6 +140,10 @@ class TracedStore:
                 held = await stack.enter_async_context(self._store.turn(session_id, wait))
             yield _TracedTurn(held, self)
 
+    async def cancel(self, session_id: str) -> bool:
+        with self.span("cancel", session_id):
+            return await self._store.cancel(session_id)
+
     async def ping(self) -> None:
         await self._store.ping()
 
@@ -151,6 +155,13 @@ class _TracedTurn:
     def __init__(self, held: StoreTurn, store: TracedStore) -> None:
         self._held, self._store = held, store
         self.session = held.session
+
+    @property
+    def lost(self) -> bool:
+        return self._held.lost
+
+    async def cancelled(self) -> bool:
+        return await self._held.cancelled()
 
     async def commit(self, session: Session) -> Session:
         with self._store.span("commit", session.session_id):

@@ -176,3 +176,41 @@ async def test_a_replica_killed_during_a_turn_leaves_none_of_it(request, store, 
             b.stop()
     assert user_turns(session) == ["on replica B"]
     assert [m["role"] for m in session["messages"]] == ["user", "assistant"]
+
+
+async def test_a_cancel_from_another_replica_stops_the_turn(redis_url):
+    """Two replicas on one Redis: the turn runs on the first, the cancel comes to the second."""
+    import time
+    from pathlib import Path
+
+    from agent_session.main import create_app
+    from agent_session.services import Overrides
+
+    from .conftest import make_settings, running
+    from .fakes.scripted_llm import ScriptedLLM
+
+    tables = str(Path(__file__).parent / "agents" / "tables.yaml")
+
+    async def slow(request) -> dict:
+        await asyncio.sleep(60)
+        return {}
+
+    settings = make_settings(agent_file=tables, agent_strategy="form", session_store=redis_url,
+                             turn_timeout_seconds=120, llm_timeout_seconds=120)
+    first = create_app(settings, Overrides(llm=ScriptedLLM([{"guests": "two"}, slow])))
+    second = create_app(settings, Overrides(llm=ScriptedLLM()))
+    async with running(first) as one, running(second) as two:
+        assert (await one.post("/chat", json={"session_id": "x-rep",
+                                              "query": "two of us"})).status_code == 200
+        started = time.monotonic()
+        turn = asyncio.create_task(one.post("/chat", json={"session_id": "x-rep",
+                                                           "query": "tomorrow"}))
+        for _ in range(200):
+            if (await two.post("/session/x-rep/cancel")).json()["cancelled"]:
+                break
+            await asyncio.sleep(0.02)
+        stopped = await turn
+        assert stopped.status_code == 409 and time.monotonic() - started < 10
+        users = [m for m in (await two.get("/session/x-rep")).json()["messages"]
+                 if m["role"] == "user"]
+        assert [m["content"] for m in users] == ["two of us"]

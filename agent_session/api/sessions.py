@@ -51,6 +51,21 @@ async def rewind_session(session_id: str = SessionId, body: Rewind | None = Body
     return session_out(services, await services.manager.rewind(session_id, turns))
 
 
+class Cancelled(BaseModel):
+    cancelled: bool
+
+
+@router.post("/session/{session_id}/cancel", response_model=Cancelled,
+             operation_id="cancel_turn", summary="Stop the turn running on a session",
+             responses=errors(401, 404))
+async def cancel_turn(session_id: str = SessionId,
+                      services: Services = Depends(get_services)) -> Cancelled:
+    """The turn running on the session, on whichever replica holds it, stops within a second
+    (a model call in progress too); its own request answers 409 and the session is as before
+    that turn. `cancelled` is false when no turn was running."""
+    return Cancelled(cancelled=await services.manager.cancel(session_id))
+
+
 @router.get("/session/{session_id}/transcript", response_class=PlainTextResponse,
             operation_id="session_transcript", summary="The conversation as plain text",
             responses=errors(401, 404))

@@ -194,9 +194,13 @@ class LocalLLM:
         # section would repeat them as full JSON schemas (3x the prompt, 3x the latency).
         system = request.system_prompt + CALL_FORMAT
         prompt = self._fit(llama, system, request.messages, [])
+        before = dict(self.stats)  # calls run one at a time on the model's thread
         text = self._generate(llama, prompt, self._grammar(request.actions), self._max_tokens,
                               stop)
-        return LLMReply(actions=parse_tool_calls(text), text=text)
+        return LLMReply(actions=parse_tool_calls(text), text=text,
+                        prompt_tokens=int(self.stats["prompt_tokens"] - before["prompt_tokens"]),
+                        completion_tokens=int(self.stats["completion_tokens"]
+                                              - before["completion_tokens"]))
 
     def _complete_json(self, request: JSONRequest, stop: threading.Event) -> str:
         llama = self._load()

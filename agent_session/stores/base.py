@@ -37,6 +37,10 @@ class StoreTurn(Protocol):
         """The turn's hold lapsed and another holder may have the session: stop the turn."""
         ...
 
+    async def cancelled(self) -> bool:
+        """Whether `SessionStore.cancel` asked this turn to stop (from any process)."""
+        ...
+
     async def commit(self, session: Session) -> Session:
         """Save the turn's result if the stored version is still the one read (else
         `VersionConflict`): the turn's last write, so a store may end the turn lock with it."""
@@ -73,6 +77,11 @@ class SessionStore(Protocol):
         else `SessionBusy`; across processes for the shared stores), with the session as read
         under it, and `commit` the turn's one write. One call, so a networked store can take
         the lock and read in one round trip, and write and unlock in another."""
+        ...
+
+    async def cancel(self, session_id: str) -> bool:
+        """Ask the turn running on the session, in whichever process holds it, to stop; False
+        when no turn is running. The request names that turn, so it never stops a later one."""
         ...
 
     async def ping(self) -> None:

@@ -41,7 +41,11 @@ class MemoryTurn:
 
     store: MemorySessionStore
     session: Session | None
+    token: object = None
     lost = False  # one process: the lock cannot lapse
+
+    async def cancelled(self) -> bool:
+        return self.token in self.store.cancels
 
     async def commit(self, session: Session) -> Session:
         return self.store.write(session, self.session.version if self.session else 0)
@@ -53,6 +57,8 @@ class MemorySessionStore:
         self._data: dict[str, Session] = {}
         self._meta: dict[str, _Meta] = {}
         self._locks = KeyedLocks()
+        self._running: dict[str, object] = {}  # session id -> the running turn's token
+        self.cancels: set[object] = set()
 
     def _live(self, session_id: str) -> bool:
         meta = self._meta.get(session_id)
@@ -116,7 +122,20 @@ class MemorySessionStore:
     @asynccontextmanager
     async def _turn(self, session_id: str, wait: float) -> AsyncIterator[MemoryTurn]:
         async with self._locks.hold(session_id, wait):
-            yield MemoryTurn(self, await self.get(session_id))
+            token = object()
+            self._running[session_id] = token
+            try:
+                yield MemoryTurn(self, await self.get(session_id), token)
+            finally:
+                self._running.pop(session_id, None)
+                self.cancels.discard(token)
+
+    async def cancel(self, session_id: str) -> bool:
+        token = self._running.get(session_id)
+        if token is None:
+            return False
+        self.cancels.add(token)
+        return True
 
     def turn(self, session_id: str, wait: float) -> AbstractAsyncContextManager[MemoryTurn]:
         return self._turn(session_id, wait)

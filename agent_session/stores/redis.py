@@ -71,6 +71,13 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 POLL_SECONDS = 0.02
+# KEYS: lock, cancel; ARGV: ms. Names the lock's holder of the moment, so only that turn stops.
+CANCEL = """
+local owner = redis.call('GET', KEYS[1])
+if owner then redis.call('SET', KEYS[2], owner, 'PX', ARGV[1]) return 1 end
+return 0
+"""
+CANCEL_MS = 60_000
 ALL_KEY, EXPIRY_KEY = f"{PREFIX}all", f"{PREFIX}exp"
 
 
@@ -80,6 +87,10 @@ def session_key(session_id: str) -> str:
 
 def lock_key(session_id: str) -> str:
     return f"{PREFIX}lock:{{{session_id}}}"
+
+
+def cancel_key(session_id: str) -> str:
+    return f"{PREFIX}cancel:{{{session_id}}}"  # the lock's slot: one script touches both
 
 
 def user_key(user_id: str) -> str:
@@ -241,6 +252,11 @@ class RedisSessionStore:
         turn = UnlockingTurn(session, lambda new, version: self._write(
             new, version, lock_token=token))
 
+        async def asked_to_stop() -> bool:
+            return await self._redis.get(cancel_key(session_id)) == token
+
+        turn.cancel_check = asked_to_stop
+
         async def renew() -> bool:
             return bool(await self._calls.run(self._scripts["renew"].call([key],
                                                                           [token, lease_ms])))
@@ -255,6 +271,11 @@ class RedisSessionStore:
 
     def turn(self, session_id: str, wait: float) -> AbstractAsyncContextManager[UnlockingTurn]:
         return self._turn(session_id, wait)
+
+    async def cancel(self, session_id: str) -> bool:
+        script = self._redis.register_script(CANCEL)
+        keys = [lock_key(session_id), cancel_key(session_id)]
+        return bool(await script(keys=keys, args=[CANCEL_MS]))
 
     async def ping(self) -> None:
         await self._redis.ping()

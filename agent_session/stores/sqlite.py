@@ -22,6 +22,7 @@ from ..clock import Clock, to_us, wall_us
 from ..errors import VersionConflict
 from .base import Session, decode_cursor, encode_cursor
 from .locks import KeyedLocks, lease_tokens
+from .sqlite_leases import cancel as cancel_turn
 from .sqlite_leases import leased_turn
 from .sqlite_schema import DROP_LEASE, INSERT, SELECT, UPDATE, data_of, to_session
 from .sqlite_thread import SqliteThread, path_of
@@ -126,6 +127,9 @@ class SqliteSessionStore:
 
     def turn(self, session_id: str, wait: float) -> AbstractAsyncContextManager[UnlockingTurn]:
         return self._turn(session_id, wait)
+
+    async def cancel(self, session_id: str) -> bool:
+        return await self._thread.batch(cancel_turn, session_id)
 
     async def ping(self) -> None:
         await self._thread.call(fetch, "SELECT 1", ())

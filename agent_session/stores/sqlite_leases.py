@@ -13,7 +13,16 @@ from contextlib import asynccontextmanager
 from ..clock import wall_us
 from .base import Session
 from .locks import Renewal, busy
-from .sqlite_schema import DATA, DROP_LEASE, RENEW_LEASE, TAKE_LEASE, to_session
+from .sqlite_schema import (
+    CANCEL,
+    CANCELLED,
+    DATA,
+    DROP_CANCEL,
+    DROP_LEASE,
+    RENEW_LEASE,
+    TAKE_LEASE,
+    to_session,
+)
 from .sqlite_thread import SqliteThread
 from .turns import UnlockingTurn
 
@@ -41,6 +50,19 @@ def renew(conn: sqlite3.Connection, session_id: str, owner: str, lease_us: int) 
 
 def drop(conn: sqlite3.Connection, session_id: str, owner: str) -> None:
     conn.execute(DROP_LEASE, (session_id, owner))
+    conn.execute(DROP_CANCEL, (session_id, owner))
+
+
+def drop_cancel(conn: sqlite3.Connection, session_id: str, owner: str) -> None:
+    conn.execute(DROP_CANCEL, (session_id, owner))
+
+
+def cancel(conn: sqlite3.Connection, session_id: str) -> bool:
+    return conn.execute(CANCEL, (session_id, wall_us())).rowcount > 0
+
+
+def cancelled(conn: sqlite3.Connection, session_id: str, owner: str) -> bool:
+    return conn.execute(CANCELLED, (session_id, owner)).fetchone() is not None
 
 
 @asynccontextmanager
@@ -60,6 +82,11 @@ async def leased_turn(thread: SqliteThread, session_id: str, owner: str, lease_u
         return await thread.batch(renew, session_id, owner, lease_us)
 
     turn = UnlockingTurn(session, lambda new, version: write(new, version, (session_id, owner)))
+
+    async def asked_to_stop() -> bool:
+        return await thread.batch(cancelled, session_id, owner)
+
+    turn.cancel_check = asked_to_stop
     try:
         with Renewal(keep, lease_us / 3_000_000) as renewal:
             turn.renewal = renewal
@@ -67,3 +94,5 @@ async def leased_turn(thread: SqliteThread, session_id: str, owner: str, lease_u
     finally:
         if not turn.released:
             await thread.batch(drop, session_id, owner)
+        else:  # the commit dropped the lease; a cancel that came too late goes too
+            await thread.batch(drop_cancel, session_id, owner)

@@ -21,6 +21,10 @@ CREATE TABLE IF NOT EXISTS sessions (
 CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user_id, updated_us DESC, session_id DESC);
 CREATE INDEX IF NOT EXISTS sessions_by_update ON sessions (updated_us DESC, session_id DESC);
 CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_us);
+CREATE TABLE IF NOT EXISTS turn_cancels (
+    session_id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS turn_locks (
     session_id TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
@@ -48,6 +52,11 @@ TAKE_LEASE = (
                 "turn_locks.session_id AND sessions.expires_us > ?)" for column in DATA))
 RENEW_LEASE = "UPDATE turn_locks SET expires_us = ? WHERE session_id = ? AND owner = ?"
 DROP_LEASE = "DELETE FROM turn_locks WHERE session_id = ? AND owner = ?"
+# A cancel names the lease holder of the moment, so it can only stop that turn.
+CANCEL = ("INSERT OR REPLACE INTO turn_cancels (session_id, owner) SELECT session_id, owner "
+          "FROM turn_locks WHERE session_id = ? AND expires_us > ?")
+CANCELLED = "SELECT 1 FROM turn_cancels WHERE session_id = ? AND owner = ?"
+DROP_CANCEL = "DELETE FROM turn_cancels WHERE session_id = ? AND owner = ?"
 
 
 def data_of(session: Session, version: int) -> tuple:

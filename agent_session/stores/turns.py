@@ -20,6 +20,10 @@ class UnlockingTurn:
         self._write = write
         self.released = False
         self.renewal: Renewal | None = None  # set by a store whose lock is a renewed lease
+        self.cancel_check: Callable[[], Awaitable[bool]] | None = None  # set by the store
+
+    async def cancelled(self) -> bool:
+        return await self.cancel_check() if self.cancel_check is not None else False
 
     @property
     def lost(self) -> bool:
