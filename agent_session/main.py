@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 
 from . import __version__
 from .api import (
+    a2a,
     agents,
     chat,
     chat_completions,
@@ -106,6 +107,8 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     app.include_router(chat.router, dependencies=guarded)
     app.include_router(agents.router, dependencies=guarded)
     app.include_router(chat_completions.router, dependencies=guarded)
+    app.include_router(a2a.router, dependencies=guarded)
+    app.include_router(a2a.cards)  # agent cards are public: discovery sends no key
     app.include_router(sessions.router, dependencies=guarded)
     app.include_router(speech.router, dependencies=guarded)
     app.include_router(voice.router, dependencies=guarded)

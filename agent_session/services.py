@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import tzlocal
@@ -72,6 +73,7 @@ class Services:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     warm_up: asyncio.Task[None] | None = None  # the strategy's `prepare`, started at start-up
     vad: SileroModel | None = None
+    a2a: Any = None  # the A2A front (api/a2a.py), built on its first request
 
     def vad_model(self) -> SileroModel:
         """The voice-activity model every voice socket shares, loaded on first use."""

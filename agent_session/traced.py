@@ -144,6 +144,14 @@ class TracedStore:
         with self.span("cancel", session_id):
             return await self._store.cancel(session_id)
 
+    async def put_record(self, key: str, value: str, ttl_seconds: float) -> None:
+        with self.span("put_record"):
+            await self._store.put_record(key, value, ttl_seconds)
+
+    async def get_record(self, key: str) -> str | None:
+        with self.span("get_record"):
+            return await self._store.get_record(key)
+
     async def ping(self) -> None:
         await self._store.ping()
 

@@ -84,6 +84,15 @@ class SessionStore(Protocol):
         when no turn is running. The request names that turn, so it never stops a later one."""
         ...
 
+    async def put_record(self, key: str, value: str, ttl_seconds: float) -> None:
+        """Keep a small record beside the sessions (an A2A task), shared by every replica as
+        the sessions are, until `ttl_seconds` pass; a later put replaces it."""
+        ...
+
+    async def get_record(self, key: str) -> str | None:
+        """The record, or None when unknown or expired."""
+        ...
+
     async def ping(self) -> None:
         """Raise when the store cannot serve requests."""
         ...

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from ..clock import Clock
@@ -57,6 +57,7 @@ class MemorySessionStore:
         self._data: dict[str, Session] = {}
         self._meta: dict[str, _Meta] = {}
         self._locks = KeyedLocks()
+        self._records: dict[str, tuple[str, datetime]] = {}
         self._running: dict[str, object] = {}  # session id -> the running turn's token
         self.cancels: set[object] = set()
 
@@ -129,6 +130,15 @@ class MemorySessionStore:
             finally:
                 self._running.pop(session_id, None)
                 self.cancels.discard(token)
+
+    async def put_record(self, key: str, value: str, ttl_seconds: float) -> None:
+        now = self._clock.now()
+        self._records = {k: v for k, v in self._records.items() if v[1] > now}
+        self._records[key] = (value, now + timedelta(seconds=ttl_seconds))
+
+    async def get_record(self, key: str) -> str | None:
+        found = self._records.get(key)
+        return found[0] if found and found[1] > self._clock.now() else None
 
     async def cancel(self, session_id: str) -> bool:
         token = self._running.get(session_id)

@@ -272,6 +272,12 @@ class RedisSessionStore:
     def turn(self, session_id: str, wait: float) -> AbstractAsyncContextManager[UnlockingTurn]:
         return self._turn(session_id, wait)
 
+    async def put_record(self, key: str, value: str, ttl_seconds: float) -> None:
+        await self._redis.set(f"{PREFIX}r:{key}", value, px=max(1, int(ttl_seconds * 1000)))
+
+    async def get_record(self, key: str) -> str | None:
+        return await self._redis.get(f"{PREFIX}r:{key}")
+
     async def cancel(self, session_id: str) -> bool:
         script = self._redis.register_script(CANCEL)
         keys = [lock_key(session_id), cancel_key(session_id)]

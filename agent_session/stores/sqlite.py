@@ -24,7 +24,17 @@ from .base import Session, decode_cursor, encode_cursor
 from .locks import KeyedLocks, lease_tokens
 from .sqlite_leases import cancel as cancel_turn
 from .sqlite_leases import leased_turn
-from .sqlite_schema import DROP_LEASE, INSERT, SELECT, UPDATE, data_of, to_session
+from .sqlite_schema import (
+    DROP_LEASE,
+    DROP_RECORDS,
+    GET_RECORD,
+    INSERT,
+    PUT_RECORD,
+    SELECT,
+    UPDATE,
+    data_of,
+    to_session,
+)
 from .sqlite_thread import SqliteThread, path_of
 from .turns import UnlockingTurn
 
@@ -130,6 +140,20 @@ class SqliteSessionStore:
 
     async def cancel(self, session_id: str) -> bool:
         return await self._thread.batch(cancel_turn, session_id)
+
+    async def put_record(self, key: str, value: str, ttl_seconds: float) -> None:
+        now = self._now_us()
+
+        def put(conn: sqlite3.Connection) -> None:
+            conn.execute(DROP_RECORDS, (now,))
+            conn.execute(PUT_RECORD, (key, value, now + int(ttl_seconds * 1_000_000)))
+
+        await self._thread.batch(put)
+
+    async def get_record(self, key: str) -> str | None:
+        rows = await self._thread.call(lambda conn: conn.execute(
+            GET_RECORD, (key, self._now_us())).fetchall())
+        return rows[0][0] if rows else None
 
     async def ping(self) -> None:
         await self._thread.call(fetch, "SELECT 1", ())

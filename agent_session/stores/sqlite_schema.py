@@ -21,6 +21,11 @@ CREATE TABLE IF NOT EXISTS sessions (
 CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user_id, updated_us DESC, session_id DESC);
 CREATE INDEX IF NOT EXISTS sessions_by_update ON sessions (updated_us DESC, session_id DESC);
 CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_us);
+CREATE TABLE IF NOT EXISTS records (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    expires_us INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS turn_cancels (
     session_id TEXT PRIMARY KEY,
     owner TEXT NOT NULL
@@ -56,6 +61,9 @@ DROP_LEASE = "DELETE FROM turn_locks WHERE session_id = ? AND owner = ?"
 CANCEL = ("INSERT OR REPLACE INTO turn_cancels (session_id, owner) SELECT session_id, owner "
           "FROM turn_locks WHERE session_id = ? AND expires_us > ?")
 CANCELLED = "SELECT 1 FROM turn_cancels WHERE session_id = ? AND owner = ?"
+PUT_RECORD = "INSERT OR REPLACE INTO records (key, value, expires_us) VALUES (?, ?, ?)"
+GET_RECORD = "SELECT value FROM records WHERE key = ? AND expires_us > ?"
+DROP_RECORDS = "DELETE FROM records WHERE expires_us <= ?"
 DROP_CANCEL = "DELETE FROM turn_cancels WHERE session_id = ? AND owner = ?"
 
 
