@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CommaList = Annotated[list[str], NoDecode]
@@ -113,6 +113,21 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _work_together(self) -> Settings:
+        """Settings that cannot work together stop start-up, naming what to change. (A model
+        call or an action may be allowed longer than the turn: it gets what is left of it.)"""
+        if self.session_ttl_seconds <= self.turn_timeout_seconds:
+            raise ValueError(
+                f"SESSION_TTL_SECONDS ({self.session_ttl_seconds:g}) must be longer than "
+                f"TURN_TIMEOUT_SECONDS ({self.turn_timeout_seconds:g}): a session would expire "
+                "during its own turn.")
+        if self.default_agent and not (self.agents or self.agent_file) and \
+                self.default_agent != "cab-booking":
+            raise ValueError(f"DEFAULT_AGENT={self.default_agent} names an agent, but AGENTS "
+                             "and AGENT_FILE are unset: only the bundled cab-booking runs.")
+        return self
 
     @field_validator("log_level")
     @classmethod

@@ -60,3 +60,16 @@ async def test_a_configured_backend_that_cannot_serve_degrades_ready():
         ready = await client.get("/ready")
         assert ready.status_code == 503 and ready.json()["checks"]["llm"] != "ok"
         assert (await client.get("/health")).status_code == 200
+
+
+def test_settings_that_cannot_work_together_refuse_to_start():
+    import pytest
+    from pydantic import ValidationError
+
+    from agent_session.config import Settings
+
+    with pytest.raises(ValidationError, match="SESSION_TTL_SECONDS .* TURN_TIMEOUT_SECONDS"):
+        Settings(_env_file=None, session_ttl_seconds=20, turn_timeout_seconds=25)
+    with pytest.raises(ValidationError, match="DEFAULT_AGENT=tables"):
+        Settings(_env_file=None, default_agent="tables")
+    assert Settings(_env_file=None).turn_timeout_seconds == 25  # the defaults work together

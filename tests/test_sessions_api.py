@@ -127,7 +127,7 @@ async def test_sessions_expire_after_idle_ttl_and_are_swept(harness_factory):
 
 
 async def test_background_sweeper_removes_expired_sessions(harness_factory, caplog):
-    async with harness_factory(session_ttl_seconds=0.4) as h:
+    async with harness_factory(session_ttl_seconds=0.4, turn_timeout_seconds=0.3) as h:
         h.llm.extend([ASK])
         await h.chat("cab", session_id="sweep-me")
         h.clock.advance(1)
