@@ -139,9 +139,18 @@ async def test_a_streamed_task_sends_each_action_as_a_status_update(replicas, ht
     actions = [json_format.MessageToDict(u.metadata).get("action") for u in updates
                if u.status.state == TaskState.TASK_STATE_WORKING]
     assert actions.count("search_places") == 2
-    final = updates[-1]
-    assert final.status.state == TaskState.TASK_STATE_INPUT_REQUIRED
-    assert get_message_text(final.status.message) == "Which vehicle would you like?"
+    asked = updates[-1]
+    assert asked.status.state == TaskState.TASK_STATE_INPUT_REQUIRED
+    assert get_message_text(asked.status.message) == "Which vehicle would you like?"
+    fake.script(json_answer({"preferences": "a sedan"}))
+    card = await card_of(http, first.url, "cab-booking", ("0.3",))
+    events = await send(http, card, user("a sedan", asked.task_id, asked.context_id),
+                        streaming=True)
+    done = [e for e in events if e.HasField("artifact_update")]
+    assert get_data_parts(done[0].artifact_update.artifact.parts)[0]["preferences"] == "a sedan"
+    final = [e.status_update for e in events if e.HasField("status_update")][-1]
+    assert final.status.state == TaskState.TASK_STATE_COMPLETED
+    assert get_message_text(final.status.message).startswith("Your cab from MG Road")
 
 
 def test_the_orchestrate_adk_discovers_the_agent(adk_python, replicas, tmp_path):  # noqa: F811
