@@ -8,6 +8,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import httpx
 
@@ -55,3 +58,26 @@ class ServiceProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+@contextmanager
+def on_fake_model(*, count: int = 1, **env: str) -> Iterator[tuple[list[ServiceProcess], Any]]:
+    """`count` service processes (replicas when they share a store) whose model is one fake
+    OpenAI-compatible server, scripted by the test: ([processes], fake)."""
+    from .fakes.openai_server import FakeOpenAI
+    from .fakes.server import serve
+
+    fake = FakeOpenAI(api_key="sk-fake")
+    with serve(fake.app()) as url:
+        processes = [ServiceProcess(LLM_BACKEND="openai", OPENAI_BASE_URL=f"{url}/v1",
+                                    OPENAI_API_KEY="sk-fake", OPENAI_MODEL="test-model",
+                                    AGENT_STRATEGY="form", PLACES_BACKEND="offline", **env)
+                     for _ in range(count)]
+        started: list[ServiceProcess] = []
+        try:
+            for process in processes:
+                started.append(process.start())
+            yield processes, fake
+        finally:
+            for process in started:
+                process.stop()

@@ -17,8 +17,7 @@ from a2a.types import AgentCard, GetTaskRequest, Message, Part, Role, SendMessag
 from google.protobuf import json_format
 
 from .fakes.openai_server import FakeOpenAI, json_answer
-from .fakes.server import serve
-from .service_process import ServiceProcess
+from .service_process import ServiceProcess, on_fake_model
 from .test_orchestrate import adk_python, run_adk  # noqa: F401 (a fixture)
 
 KEY = "a2a-key"
@@ -28,20 +27,10 @@ AGENTS = "agent_session/data/cab_agent.yaml,tests/agents/tables.yaml"
 
 @pytest.fixture(scope="module")
 def replicas(redis_url) -> Iterator[tuple[ServiceProcess, ServiceProcess, FakeOpenAI]]:
-    fake = FakeOpenAI(api_key="sk-fake")
-    with serve(fake.app()) as url:
-        env = dict(API_KEYS=KEY, LLM_BACKEND="openai", OPENAI_BASE_URL=f"{url}/v1",
-                   OPENAI_API_KEY="sk-fake", OPENAI_MODEL="test-model", AGENT_STRATEGY="form",
-                   PLACES_BACKEND="offline", AGENTS=AGENTS, DEFAULT_AGENT="cab-booking",
-                   SESSION_STORE=redis_url.rsplit("/", 1)[0] + "/5")
-        first, second = ServiceProcess(**env), ServiceProcess(**env)
-        first.start()
-        second.start()
-        try:
-            yield first, second, fake
-        finally:
-            first.stop()
-            second.stop()
+    """Two replicas sharing one Redis database."""
+    with on_fake_model(count=2, API_KEYS=KEY, AGENTS=AGENTS, DEFAULT_AGENT="cab-booking",
+                       SESSION_STORE=redis_url.rsplit("/", 1)[0] + "/5") as (both, fake):
+        yield both[0], both[1], fake
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ import openai
 import pytest
 
 from .fakes.openai_server import FakeOpenAI, json_answer
-from .fakes.server import serve
-from .service_process import ServiceProcess
+from .service_process import ServiceProcess, on_fake_model
 
 KEY = "front-key"
 FIRST = "I need a cab from MG Road to Koramangala tomorrow at 9am"
@@ -25,18 +24,9 @@ ALL_BUT_VEHICLE = {"pickup_location": "MG Road", "destination": "Koramangala",
 
 @pytest.fixture(scope="module")
 def service() -> Iterator[tuple[ServiceProcess, FakeOpenAI]]:
-    fake = FakeOpenAI(api_key="sk-fake")
-    with serve(fake.app()) as url:
-        process = ServiceProcess(API_KEYS=KEY, LLM_BACKEND="openai", OPENAI_BASE_URL=f"{url}/v1",
-                                 OPENAI_API_KEY="sk-fake", OPENAI_MODEL="test-model",
-                                 AGENT_STRATEGY="form", PLACES_BACKEND="offline",
-                                 AGENTS="agent_session/data/cab_agent.yaml,"
-                                        "tests/agents/tables.yaml")
-        process.start()
-        try:
-            yield process, fake
-        finally:
-            process.stop()
+    with on_fake_model(API_KEYS=KEY, AGENTS="agent_session/data/cab_agent.yaml,"
+                                            "tests/agents/tables.yaml") as ([process], fake):
+        yield process, fake
 
 
 def client_of(process: ServiceProcess, key: str = KEY) -> openai.OpenAI:

@@ -18,9 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from .fakes.openai_server import FakeOpenAI, json_answer
-from .fakes.server import serve
-from .service_process import ServiceProcess
+from .fakes.openai_server import json_answer
+from .service_process import on_fake_model
 
 ROOT = Path(__file__).resolve().parent.parent
 ADK_PYTHON = Path(os.environ.get("ORCHESTRATE_PYTHON", ROOT / ".venv-orchestrate/bin/python"))
@@ -70,17 +69,9 @@ def invoke(tool: dict[str, Any], arguments: dict[str, Any], key: str) -> httpx.R
 
 @pytest.fixture
 def service(tmp_path):
-    fake = FakeOpenAI(api_key="sk-fake")
-    with serve(fake.app()) as url:
-        process = ServiceProcess(API_KEYS=KEY, LLM_BACKEND="openai", OPENAI_BASE_URL=f"{url}/v1",
-                                 OPENAI_API_KEY="sk-fake", OPENAI_MODEL="test-model",
-                                 AGENT_STRATEGY="form", PLACES_BACKEND="offline",
-                                 SESSION_STORE=f"sqlite:///{tmp_path}/sessions.db")
-        process.start()
-        try:
-            yield process, fake
-        finally:
-            process.stop()
+    with on_fake_model(API_KEYS=KEY,
+                       SESSION_STORE=f"sqlite:///{tmp_path}/sessions.db") as ([process], fake):
+        yield process, fake
 
 
 def test_orchestrate_imports_the_spec_and_books_through_the_bindings(adk_python, service,
@@ -131,29 +122,21 @@ def test_orchestrate_imports_the_spec_and_books_through_the_bindings(adk_python,
 
 
 def test_several_agents_are_one_operation_each_through_the_importer(adk_python, tmp_path):
-    fake = FakeOpenAI(api_key="sk-fake")
     tables = ROOT / "tests/agents/tables.yaml"
-    with serve(fake.app()) as url:
-        process = ServiceProcess(API_KEYS=KEY, LLM_BACKEND="openai", OPENAI_BASE_URL=f"{url}/v1",
-                                 OPENAI_API_KEY="sk-fake", OPENAI_MODEL="test-model",
-                                 AGENT_STRATEGY="form", PLACES_BACKEND="offline",
-                                 AGENTS=f"agent_session/data/cab_agent.yaml,{tables}")
-        process.start()
-        try:
-            spec = httpx.get(f"{process.url}/openapi-3.0.json", headers={"x-api-key": KEY})
-            tools = {tool["name"]: tool
-                     for tool in import_tools(adk_python, spec.json(), tmp_path)}
-            assert set(tools) == {"chat_cab_booking", "chat_tables", "get_session",
-                                  "delete_session"}
-            assert "Books a table" in tools["chat_tables"]["description"]
-            assert tools["chat_tables"]["binding"]["openapi"]["http_path"] == \
-                "/agents/tables/chat"
-            fake.script(json_answer({"guests": "four", "date": "tomorrow"}))
-            asked = invoke(tools["chat_tables"], {"__requestBody__": {
-                "query": "four of us tomorrow"}}, KEY).json()
-            assert (asked["agent"], asked["asking"]) == ("tables", "time")
-        finally:
-            process.stop()
+    agents = f"agent_session/data/cab_agent.yaml,{tables}"
+    with on_fake_model(API_KEYS=KEY, AGENTS=agents) as ([process], fake):
+        spec = httpx.get(f"{process.url}/openapi-3.0.json", headers={"x-api-key": KEY})
+        tools = {tool["name"]: tool
+                 for tool in import_tools(adk_python, spec.json(), tmp_path)}
+        assert set(tools) == {"chat_cab_booking", "chat_tables", "get_session",
+                              "delete_session"}
+        assert "Books a table" in tools["chat_tables"]["description"]
+        assert tools["chat_tables"]["binding"]["openapi"]["http_path"] == \
+            "/agents/tables/chat"
+        fake.script(json_answer({"guests": "four", "date": "tomorrow"}))
+        asked = invoke(tools["chat_tables"], {"__requestBody__": {
+            "query": "four of us tomorrow"}}, KEY).json()
+        assert (asked["agent"], asked["asking"]) == ("tables", "time")
 
 
 def run_adk(adk_python: Path, script: str, *args: str, scratch: Path) -> Any:
