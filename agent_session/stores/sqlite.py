@@ -25,6 +25,7 @@ from .locks import KeyedLocks, lease_tokens
 from .sqlite_leases import cancel as cancel_turn
 from .sqlite_leases import leased_turn
 from .sqlite_schema import (
+    DROP_CANCEL,
     DROP_LEASE,
     DROP_RECORDS,
     GET_RECORD,
@@ -51,6 +52,7 @@ def write(conn: sqlite3.Connection, session: Session, expected_version: int, now
         cursor = conn.execute(UPDATE, (*data, session.session_id, expected_version, now_us))
     if lease is not None:
         conn.execute(DROP_LEASE, lease)
+        conn.execute(DROP_CANCEL, lease)  # a cancel that came too late goes with the lease
     return cursor.rowcount
 
 

@@ -53,10 +53,6 @@ def drop(conn: sqlite3.Connection, session_id: str, owner: str) -> None:
     conn.execute(DROP_CANCEL, (session_id, owner))
 
 
-def drop_cancel(conn: sqlite3.Connection, session_id: str, owner: str) -> None:
-    conn.execute(DROP_CANCEL, (session_id, owner))
-
-
 def cancel(conn: sqlite3.Connection, session_id: str) -> bool:
     return conn.execute(CANCEL, (session_id, wall_us())).rowcount > 0
 
@@ -94,5 +90,3 @@ async def leased_turn(thread: SqliteThread, session_id: str, owner: str, lease_u
     finally:
         if not turn.released:
             await thread.batch(drop, session_id, owner)
-        else:  # the commit dropped the lease; a cancel that came too late goes too
-            await thread.batch(drop_cancel, session_id, owner)
