@@ -201,3 +201,12 @@ async def test_skip_words_with_thanks(tables):
     await say(tables, "Sam Lee", {"name": "Sam Lee"})
     body = await say(tables, "none at all, thanks", None)
     assert body["outcome"] == "confirm" and "seating none" in body["query"]
+
+
+async def test_a_correction_the_model_took_is_not_read_again_by_another_slot(tables):
+    """"change the time to 9 pm": the model gives the time; the 9 is not also a count."""
+    await fill_up_to_name(tables)
+    body = await say(tables, "actually change the time to 9 pm", {"time": "9 pm"})
+    state = (await tables.client.get("/session/t1")).json()["messages"][-1]["form"]
+    assert state["values"]["time"] == "21:00" and state["values"]["guests"] == 6
+    assert body["asking"] == "name"

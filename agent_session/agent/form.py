@@ -500,8 +500,9 @@ class FormStrategy:
                 words[target.name] = widen(target, words.pop(asked.name), message)
                 return
         clause = repairs.change_clause(message)
-        if clause is None:
-            return
+        typed = [n for n in words if (slot := self._spec.slot(n)) and slot.type != "text"]
+        if clause is None or typed or any(repairs.overlaps(w, clause) for w in words.values()):
+            return  # no correction, or the model took it already
         # A correction said beside an answer ("an electric car, oh and make it 8:45 pm
         # instead") that the model missed: the one filled typed slot that reads it.
         takers = [s for s in self._spec.slots if s.type not in ("text", "boolean")
