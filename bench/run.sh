@@ -9,4 +9,5 @@ export LOG_FILE="" LOG_LEVEL=WARNING
 python bench/service.py      # 1 concurrency efficiency, 2 turn overhead, 4 history growth
 python bench/stores.py       # 3 memory and store costs, listing at 100k sessions
 python bench/speech.py       # 5 voice: STT RTF, TTS first byte, /voice minus the LLM
-python bench/llm_local.py    # 6 local model: both strategies, seconds per booking (about 20 minutes)
+python bench/llm_local.py    # 6 local model: every agent's public cases, per agent (about 8 minutes)
+python bench/llama_speed.py  # 7 the llama.cpp build: prompt reading and writing speed
