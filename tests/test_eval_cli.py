@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from junitparser import JUnitXml
 
 from agent_session.eval import main
 
@@ -79,7 +80,17 @@ def test_failures_exit_1_and_junit(url, files, tmp_path, capsys):
     system_out = failed["f05-outcome"].findtext("system-out") or ""
     assert "user: guests=2 date=today" in system_out and "agent (confirm)" in system_out
     assert "actions: check_availability, book_table" in system_out
-    assert float(failed["f05-outcome"].get("time") or "x") >= 0
+    assert float(failed["f05-outcome"].get("time") or "x") > 0
+
+    # What a CI system's JUnit reader makes of it.
+    report = JUnitXml.fromfile(str(junit))
+    assert (report.tests, report.failures, report.errors) == (13, 8, 0)
+    read = {case.name: case for suite in report for case in suite}
+    assert read["p01-step-by-step"].is_passed
+    outcome = read["f05-outcome"]
+    assert not outcome.is_passed and outcome.result[0].message == \
+        "outcome: got final, expected handoff"
+    assert "agent (confirm)" in (outcome.system_out or "")
 
 
 def test_min_pass_rate(url, files, capsys):
