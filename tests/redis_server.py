@@ -108,9 +108,11 @@ def redis_cluster(masters: int = 3) -> Iterator[str]:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
         deadline = time.monotonic() + 20
         while True:  # every node must agree that all slots are served
-            info = subprocess.run([cli, "-p", str(ports[0]), "cluster", "info"],
-                                  capture_output=True, text=True, timeout=10).stdout
-            if "cluster_state:ok" in info:
+            infos = [subprocess.run([cli, "-p", str(port), "cluster", "info"],
+                                    capture_output=True, text=True, timeout=10).stdout
+                     for port in ports]
+            info = "\n".join(infos)
+            if all("cluster_state:ok" in node for node in infos):
                 break
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the Redis Cluster did not come up: {info}")
