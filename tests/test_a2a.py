@@ -147,3 +147,17 @@ def test_the_orchestrate_adk_discovers_the_agent(adk_python, replicas, tmp_path)
     spec = run_adk(adk_python, "discover_a2a.py", f"{first.url}/a2a/tables", scratch=tmp_path)
     assert spec["api_url"] == f"{first.url}/a2a/tables"
     assert spec["provider"] == "external_chat/A2A/0.3.0" and spec["kind"] == "external"
+
+
+async def test_the_task_store_keeps_and_forgets_tasks_in_the_session_store(harness):
+    from a2a.types import Task, TaskStatus
+
+    from agent_session.api.a2a import SessionTaskStore
+
+    tasks = SessionTaskStore(harness.services)
+    task = Task(id="t-1", context_id="c-1",
+                status=TaskStatus(state=TaskState.TASK_STATE_INPUT_REQUIRED))
+    await tasks.save(task)
+    assert await tasks.get("t-1") == task
+    await tasks.delete("t-1")
+    assert await tasks.get("t-1") is None

@@ -68,7 +68,7 @@ class SessionTaskStore(TaskStore):
 
     async def get(self, task_id: str, context: ServerCallContext | None = None) -> Task | None:
         stored = await self._services.store.get_record(TASK_KEY + task_id)
-        return json_format.Parse(stored, Task()) if stored is not None else None
+        return json_format.Parse(stored, Task()) if stored else None  # "": deleted
 
     async def list(self, params: ListTasksRequest,
                    context: ServerCallContext | None = None) -> ListTasksResponse:
@@ -76,7 +76,9 @@ class SessionTaskStore(TaskStore):
         return ListTasksResponse()
 
     async def delete(self, task_id: str, context: ServerCallContext | None = None) -> None:
-        await self._services.store.put_record(TASK_KEY + task_id, "", 0.001)
+        """An empty record reads as no task (the stores keep records until they expire)."""
+        await self._services.store.put_record(TASK_KEY + task_id, "",
+                                              self._services.settings.session_ttl_seconds)
 
 
 class SessionAgentExecutor(AgentExecutor):
