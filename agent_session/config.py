@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     google_places_url: str = "https://places.googleapis.com"
     places_backend: Literal["auto", "google", "offline"] = "auto"
 
+    # Webhooks: session events POSTed to WEBHOOK_URL, signed with WEBHOOK_SECRET (whsec_...)
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+
     # Uploads
     max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1)
     max_audio_seconds: float = Field(120, gt=0)
@@ -127,6 +131,9 @@ class Settings(BaseSettings):
                 self.default_agent != "cab-booking":
             raise ValueError(f"DEFAULT_AGENT={self.default_agent} names an agent, but AGENTS "
                              "and AGENT_FILE are unset: only the bundled cab-booking runs.")
+        if bool(self.webhook_url) != bool(self.webhook_secret):
+            raise ValueError("WEBHOOK_URL and WEBHOOK_SECRET go together: every event is "
+                             "signed, so set both (or neither, for no webhooks).")
         return self
 
     @field_validator("log_level")
@@ -137,6 +144,6 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """Every secret value configured, so log filters can mask them."""
         values = [self.wx_api_key, self.stt_api_key, self.tts_api_key, self.google_maps_api_key,
-                  self.openai_api_key]
+                  self.openai_api_key, self.webhook_secret]
         found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
         return found + [key for key in self.api_keys if key]

@@ -62,6 +62,8 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
             raise
         interval = max(0.05, min(60.0, settings.session_ttl_seconds / 4))
         services.tasks.append(asyncio.create_task(services.manager.sweep_forever(interval)))
+        if services.webhooks is not None:
+            services.tasks.append(asyncio.create_task(services.webhooks.run()))
         if any(agent.strategy.needs_warm_up for agent in services.agents):
             services.warm_up = asyncio.create_task(prepare_all(services.agents))
             services.tasks.append(services.warm_up)

@@ -30,6 +30,16 @@ class Metrics:
                                        registry=self.registry)
         self.active_sessions = Gauge("agent_active_sessions", "Sessions not yet expired",
                                      registry=self.registry)
+        self.webhooks = Counter(
+            "agent_webhook_deliveries_total", "Webhook attempts: delivered (the receiver "
+            "answered 2xx), failed (it did not, or could not be reached), retried (an attempt "
+            "after a failed one)", ["result"], registry=self.registry)
+        self.webhook_backlog = Gauge("agent_webhook_pending_events",
+                                     "Events stored and not yet delivered",
+                                     registry=self.registry)
+        self.webhook_oldest = Gauge("agent_webhook_oldest_pending_seconds",
+                                    "Age of the oldest event not yet delivered (0: none)",
+                                    registry=self.registry)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -24,6 +24,7 @@ from .agent.loop import AgentLoop, LoopLimits
 from .agent.strategy import AgentStrategy
 from .clock import Clock, SystemClock
 from .config import Settings
+from .delivery.sender import WebhookSender
 from .llm.base import LLMClient
 from .llm.factory import build_llm_client
 from .llm.model_files import MODEL_FILE
@@ -44,6 +45,10 @@ from .tools.places.factory import build_places_provider, place_vocabulary
 from .tools.users import UserDirectory
 from .traced import TracedAgent, TracedLLM, TracedStore, traced_actions
 from .tracing import Tracing
+
+# With webhooks, how long Redis keeps an expired session for the sweep to report whose it was
+# (the sweep runs at least every minute; this covers every replica being down a while).
+KEEP_EXPIRED_SECONDS = 600.0
 
 
 @dataclass
@@ -74,6 +79,7 @@ class Services:
     warm_up: asyncio.Task[None] | None = None  # the strategy's `prepare`, started at start-up
     vad: SileroModel | None = None
     a2a: Any = None  # the A2A front (api/a2a.py), built on its first request
+    webhooks: WebhookSender | None = None  # with WEBHOOK_URL: its task runs in the lifespan
 
     def vad_model(self) -> SileroModel:
         """The voice-activity model every voice socket shares, loaded on first use."""
@@ -170,8 +176,10 @@ def build_services(settings: Settings, overrides: Overrides | None = None) -> Se
 
         return library_actions(names, the_places, the_users, tz)
 
-    store = overrides.store or build_session_store(settings.session_store, clock,
-                                                   settings.turn_lease_seconds)
+    webhooks = bool(settings.webhook_url)
+    store = overrides.store or build_session_store(
+        settings.session_store, clock, settings.turn_lease_seconds,
+        KEEP_EXPIRED_SECONDS if webhooks else 0.0)
     llm = overrides.llm or build_llm_client(settings)
     tracing = Tracing(__version__)
     if tracing.tracer is not None:  # spans around each part only when tracing is on
@@ -192,7 +200,12 @@ def build_services(settings: Settings, overrides: Overrides | None = None) -> Se
     agents = AgentCatalog(hosted, settings.default_agent)
     policy = SessionPolicy(settings.session_ttl_seconds, settings.session_max_messages,
                            settings.turn_wait_seconds, settings.turn_timeout_seconds)
-    manager = SessionManager(store, agents, clock, policy, metrics)
+    sender = None
+    if settings.webhook_url and settings.webhook_secret:
+        sender = WebhookSender(store, settings.webhook_url,
+                               settings.webhook_secret.get_secret_value(), metrics)
+    manager = SessionManager(store, agents, clock, policy, metrics,
+                             sender.notify if sender is not None else None)
     vocabulary = agents.speech_hints()
     if agents.uses("search_places"):
         vocabulary += place_vocabulary(places)
@@ -203,4 +216,4 @@ def build_services(settings: Settings, overrides: Overrides | None = None) -> Se
     limiter = RateLimiter(settings.rate_limit, settings.session_store) \
         if settings.rate_limit else None
     return Services(settings, clock, tz, store, llm, places, agents, manager, speech, metrics,
-                    limiter, tracing)
+                    limiter, tracing, webhooks=sender)

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +20,7 @@ from .agent.actions import ActionContext
 from .agent.catalog import AgentCatalog, HostedAgent
 from .agent.strategy import StepCallback, TurnOutcome
 from .clock import Clock
+from .delivery.events import expiry_event, session_event
 from .errors import (
     AgentMismatch,
     RewindTooFar,
@@ -85,7 +86,10 @@ def trim_history(messages: list[Event], limit: int) -> list[Event]:
 
 class SessionManager:
     def __init__(self, store: SessionStore, agents: AgentCatalog, clock: Clock,
-                 policy: SessionPolicy, metrics: Metrics | None = None) -> None:
+                 policy: SessionPolicy, metrics: Metrics | None = None,
+                 notify: Callable[[str], None] | None = None) -> None:
+        """`notify`: webhooks are on; a turn that completes or hands off (and the sweep) writes
+        its event to the store's outbox with its commit, then calls `notify(session_id)`."""
         self._metrics = metrics or Metrics()
         # Label children looked up once: `labels()` takes a lock and hashes on every call.
         # `abandoned`: the caller went away mid-turn; `cancelled`: the user dropped the task.
@@ -98,6 +102,7 @@ class SessionManager:
         self._clock = clock
         self._policy = policy
         self.taking_turns = True
+        self._notify = notify
 
     def stop_taking_turns(self) -> None:
         """From the stop signal on, new turns are refused (503); open ones run to the end."""
@@ -176,7 +181,14 @@ class SessionManager:
             "expires_at": done + timedelta(seconds=self._policy.ttl_seconds),
             "result": outcome.result if outcome.kind == "final" else session.result,
         })
-        await turn.held.commit(updated)
+        events = []
+        if self._notify is not None and outcome.kind in ("final", "handoff"):
+            kind = "session.completed" if outcome.kind == "final" else "session.handoff"
+            events.append(session_event(kind, session.session_id, turn.agent.name,
+                                        session.user_id, outcome.result, done))
+        await turn.held.commit(updated, events)
+        if events:
+            self._notify(session.session_id)
         log.info("turn done: %s after %d steps", outcome.kind, outcome.steps)
         status = "final" if outcome.kind == "final" else "question"
         return TurnResult(session.session_id, status, outcome.question, outcome.result,
@@ -246,7 +258,10 @@ class SessionManager:
         return await self._store.count_live()
 
     async def sweep_once(self) -> int:
-        removed = await self._store.delete_expired()
+        on_expiry = None
+        if self._notify is not None:
+            on_expiry = expiry_event(self._clock.now(), self.agents.default)
+        removed = await self._store.delete_expired(on_expiry)
         if removed:
             log.info("expired %d sessions", removed)
         return removed

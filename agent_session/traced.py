@@ -6,7 +6,7 @@ semantic conventions where they fit."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -17,6 +17,7 @@ from .agent.strategy import AgentStrategy, StepCallback, TurnOutcome
 from .events import Event, UserMessage
 from .llm.base import JSONRequest, LLMClient, LLMReply, LLMRequest
 from .stores.base import Session, SessionStore, StoreTurn
+from .stores.outbox import ExpiryEvent, OutboxEvent
 
 # gen_ai.provider.name for each LLM backend (`llama_cpp` is ours: the list has no embedded one).
 PROVIDERS = {"watsonx": "ibm.watsonx.ai", "openai": "openai", "local": "llama_cpp"}
@@ -129,9 +130,26 @@ class TracedStore:
         with self.span("count_live"):
             return await self._store.count_live()
 
-    async def delete_expired(self) -> int:
+    async def delete_expired(self, on_expiry: ExpiryEvent | None = None) -> int:
         with self.span("delete_expired"):
-            return await self._store.delete_expired()
+            return await self._store.delete_expired(on_expiry)
+
+    async def claim_events(self, owner: str, lease_seconds: float, limit: int,
+                           session_id: str | None = None) -> list[OutboxEvent]:
+        with self.span("claim_events", session_id):
+            return await self._store.claim_events(owner, lease_seconds, limit, session_id)
+
+    async def event_delivered(self, event: OutboxEvent, owner: str) -> None:
+        with self.span("event_delivered", event.session_id):
+            await self._store.event_delivered(event, owner)
+
+    async def event_failed(self, event: OutboxEvent, owner: str, retry_in: float) -> None:
+        with self.span("event_failed", event.session_id):
+            await self._store.event_failed(event, owner, retry_in)
+
+    async def outbox_backlog(self) -> tuple[int, int | None]:
+        with self.span("outbox_backlog"):
+            return await self._store.outbox_backlog()
 
     @asynccontextmanager
     async def turn(self, session_id: str, wait: float) -> AsyncIterator[StoreTurn]:
@@ -171,6 +189,6 @@ class _TracedTurn:
     async def cancelled(self) -> bool:
         return await self._held.cancelled()
 
-    async def commit(self, session: Session) -> Session:
+    async def commit(self, session: Session, events: Sequence[OutboxEvent] = ()) -> Session:
         with self._store.span("commit", session.session_id):
-            return await self._held.commit(session)
+            return await self._held.commit(session, events)

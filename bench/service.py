@@ -144,15 +144,20 @@ async def concurrency(args, stores: dict[str, str]) -> None:
     if "memory" in stores:
         runs.append(("openai", "memory", stores["memory"]))
     runs = [run for run in runs if run[0] in args.backends]
+    # With --without, each store runs once as it is and once per trick switched off, back to
+    # back, so the figures with and without a trick come from the same run.
+    variants = ["", *args.without]
     print(f"1. concurrency: {args.clients} clients, each request a new session's first turn, "
           "LLM 500 ms per call; turns/s over the bare route's (goal >= 0.9)")
-    print(f"   {'backend':8s} {'store':8s} {'turns/s':>8s} {'bare/s':>8s} {'efficiency':>10s}   "
+    print(f"   {'backend':8s} {'store':8s} {'without':8s} {'turns/s':>8s} {'bare/s':>8s} "
+          f"{'efficiency':>10s}   "
           f"{'sustained':>9s} (first: {args.rounds} rounds from a standing start, median of "
           f"{args.repeats}; sustained: {args.sustained_rounds} rounds, median of 3)")
     try:
-        for backend, name, store in runs:
+        for (backend, name, store), without in ((run, v) for run in runs for v in variants):
             port = free_port()
-            env = service_env(port, SESSION_STORE=store, **backends[backend])
+            env = service_env(port, SESSION_STORE=store, BENCH_WITHOUT=without,
+                              **backends[backend])
             server = start(["bench/serve_app.py"], env, port)
             url = f"http://127.0.0.1:{port}"
             try:
@@ -162,7 +167,8 @@ async def concurrency(args, stores: dict[str, str]) -> None:
                 burst = await efficiency(url, name, args.clients, args.rounds, args.repeats)
                 sustained = await efficiency(url, f"{name}-s", args.clients,
                                              args.sustained_rounds, 3)
-                print(f"   {backend:8s} {name:8s} {burst[0]:8.1f} {burst[1]:8.1f} "
+                print(f"   {backend:8s} {name:8s} {without or '-':8s} {burst[0]:8.1f} "
+                      f"{burst[1]:8.1f} "
                       f"{burst[0] / burst[1]:10.3f}   {sustained[0] / sustained[1]:9.3f}")
             finally:
                 server.terminate()
@@ -239,4 +245,7 @@ if __name__ == "__main__":
     parser.add_argument("--stores", nargs="*", default=["memory", "sqlite", "redis", "cluster"],
                         help="session stores for benchmark 1 (cluster: a three-master Redis "
                              "Cluster)")
+    parser.add_argument("--without", nargs="*", default=[], choices=["batching"],
+                        help="benchmark 1 also with each of these speed tricks switched off "
+                             "(see bench/serve_app.py)")
     asyncio.run(main(parser.parse_args()))

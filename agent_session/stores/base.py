@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
@@ -10,6 +11,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from ..events import Event
+from .outbox import ExpiryEvent, Outbox, OutboxEvent
 
 
 class Session(BaseModel):
@@ -41,14 +43,15 @@ class StoreTurn(Protocol):
         """Whether `SessionStore.cancel` asked this turn to stop (from any process)."""
         ...
 
-    async def commit(self, session: Session) -> Session:
+    async def commit(self, session: Session, events: Sequence[OutboxEvent] = ()) -> Session:
         """Save the turn's result if the stored version is still the one read (else
-        `VersionConflict`): the turn's last write, so a store may end the turn lock with it."""
+        `VersionConflict`), with the events it caused in the store's outbox (`outbox.py`),
+        all or nothing: the turn's last write, so a store may end the turn lock with it."""
         ...
 
 
-class SessionStore(Protocol):
-    """Persistence for sessions. Every method is safe to call concurrently."""
+class SessionStore(Outbox, Protocol):
+    """Persistence for sessions and their outbox. Every method is safe to call concurrently."""
 
     async def get(self, session_id: str) -> Session | None:
         """The stored session, or None when unknown or expired."""
@@ -68,8 +71,10 @@ class SessionStore(Protocol):
         """How many sessions have not expired (for the active-sessions gauge)."""
         ...
 
-    async def delete_expired(self) -> int:
-        """Remove expired sessions without loading the live ones; returns how many went."""
+    async def delete_expired(self, on_expiry: ExpiryEvent | None = None) -> int:
+        """Remove expired sessions without loading the live ones; returns how many went. With
+        `on_expiry`, each removed session leaves its event in the outbox, written with the
+        removal."""
         ...
 
     def turn(self, session_id: str, wait: float) -> AbstractAsyncContextManager[StoreTurn]:

@@ -1,11 +1,10 @@
-"""Calls made in the same event-loop iteration, sent to a store together.
+"""Calls made in the same event-loop iteration, sent to the sqlite store's thread together.
 
-A store round trip costs the event loop more CPU than the work it asks for: a redis-py command
-about 0.15-0.2 ms (the pool, the retry wrapper, a write and a read with their wake-ups), a trip to
-the sqlite connection's thread a future, a thread hand-off and a wake-up. The burst of turns that
-decides latency reaches the store within one loop iteration; batched, their calls share one
-round trip (Redis: 4x less CPU per call with 64 in flight, measured). A lone call costs one extra
-loop iteration (`call_soon`), nothing more.
+A trip to the sqlite connection's thread (a future, a thread hand-off and a wake-up) costs the
+event loop about as much as the statement it carries, and each trip was its own WAL commit. The
+burst of turns that decides latency reaches the store within one loop iteration; batched, their
+calls share one trip and one commit. A lone call costs one extra loop iteration (`call_soon`),
+nothing more. Measured worth keeping on sqlite only (`bench/README.md`, "Speed tricks").
 """
 
 from __future__ import annotations

@@ -7,7 +7,10 @@ from ..errors import ConfigurationError
 from .base import SessionStore
 
 
-def build_session_store(url: str, clock: Clock, lease_seconds: float = 60.0) -> SessionStore:
+def build_session_store(url: str, clock: Clock, lease_seconds: float = 60.0,
+                        keep_expired_seconds: float = 0.0) -> SessionStore:
+    """`keep_expired_seconds`: how long a store whose records expire by themselves (Redis)
+    keeps an expired session for the sweep to report (webhooks)."""
     if url == "memory":
         from .memory import MemorySessionStore
 
@@ -19,7 +22,7 @@ def build_session_store(url: str, clock: Clock, lease_seconds: float = 60.0) -> 
     if url.startswith(("redis://", "rediss://", "unix://", "redis+cluster://")):
         from .redis import RedisSessionStore
 
-        return RedisSessionStore(url, clock, lease_seconds)
+        return RedisSessionStore(url, clock, lease_seconds, keep_expired_seconds)
     raise ConfigurationError(
         f"SESSION_STORE={url.split('://')[0]!r} is not supported; use memory, "
         "sqlite:///path.db, redis://host:port/db or redis+cluster://host:port[,host:port...]."

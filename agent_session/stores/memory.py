@@ -9,7 +9,7 @@ with its history. Kept as JSON they cost a decode and an encode of the whole his
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +19,7 @@ from ..clock import Clock
 from ..errors import VersionConflict
 from .base import Session, decode_cursor, encode_cursor
 from .locks import KeyedLocks
+from .outbox import ExpiryEvent, OutboxEvent, now_us
 
 
 class _Meta(NamedTuple):
@@ -36,6 +37,15 @@ def _copied(session: Session) -> Session:
 
 
 @dataclass
+class _Pending:
+    """An outbox event with its due time (also its lease's end while `owner` holds it)."""
+
+    event: OutboxEvent
+    due_us: int
+    owner: str | None = None
+
+
+@dataclass
 class MemoryTurn:
     """A turn on the memory store: the session read under the lock, and its commit."""
 
@@ -47,8 +57,8 @@ class MemoryTurn:
     async def cancelled(self) -> bool:
         return self.token in self.store.cancels
 
-    async def commit(self, session: Session) -> Session:
-        return self.store.write(session, self.session.version if self.session else 0)
+    async def commit(self, session: Session, events: Sequence[OutboxEvent] = ()) -> Session:
+        return self.store.write(session, self.session.version if self.session else 0, events)
 
 
 class MemorySessionStore:
@@ -60,6 +70,7 @@ class MemorySessionStore:
         self._records: dict[str, tuple[str, datetime]] = {}
         self._running: dict[str, object] = {}  # session id -> the running turn's token
         self.cancels: set[object] = set()
+        self._outbox: dict[str, list[_Pending]] = {}  # session id -> its events, oldest first
 
     def _live(self, session_id: str) -> bool:
         meta = self._meta.get(session_id)
@@ -70,8 +81,10 @@ class MemorySessionStore:
             return None
         return _copied(self._data[session_id])
 
-    def write(self, session: Session, expected_version: int) -> Session:
-        """Compare-and-swap on the version; only a turn's commit calls it, under the lock."""
+    def write(self, session: Session, expected_version: int,
+              events: Sequence[OutboxEvent] = ()) -> Session:
+        """Compare-and-swap on the version, the turn's events queued with the save; only a
+        turn's commit calls it, under the lock."""
         meta = self._meta.get(session.session_id)
         stored_version = meta.version if meta is not None and self._live(session.session_id) else 0
         if stored_version != expected_version:
@@ -81,7 +94,13 @@ class MemorySessionStore:
         self._meta[saved.session_id] = _Meta(
             saved.updated_at, saved.expires_at, saved.user_id, saved.version
         )
+        self._queue(events)
         return saved
+
+    def _queue(self, events: Sequence[OutboxEvent]) -> None:
+        for event in events:
+            self._outbox.setdefault(event.session_id, []).append(
+                _Pending(event, event.created_us))
 
     async def delete(self, session_id: str) -> bool:
         live = self._live(session_id)
@@ -112,13 +131,53 @@ class MemorySessionStore:
         now = self._clock.now()
         return sum(1 for meta in self._meta.values() if meta.expires_at > now)
 
-    async def delete_expired(self) -> int:
+    async def delete_expired(self, on_expiry: ExpiryEvent | None = None) -> int:
         now = self._clock.now()
         stale = [sid for sid, meta in self._meta.items() if meta.expires_at <= now]
         for sid in stale:
-            self._data.pop(sid, None)
+            session = self._data.pop(sid, None)
             self._meta.pop(sid, None)
+            if on_expiry is not None:
+                self._queue([on_expiry(sid, session)])
         return len(stale)
+
+    async def claim_events(self, owner: str, lease_seconds: float, limit: int,
+                           session_id: str | None = None) -> list[OutboxEvent]:
+        now = now_us()
+        queues = ([self._outbox.get(session_id, [])] if session_id is not None
+                  else list(self._outbox.values()))
+        claimed = []
+        for queue in queues:
+            if len(claimed) >= limit:
+                break
+            if queue and queue[0].due_us <= now:
+                head = queue[0]
+                head.owner, head.due_us = owner, now + int(lease_seconds * 1_000_000)
+                claimed.append(head.event)
+        return claimed
+
+    def _held(self, event: OutboxEvent, owner: str) -> list[_Pending] | None:
+        queue = self._outbox.get(event.session_id)
+        if queue and queue[0].event.id == event.id and queue[0].owner == owner:
+            return queue
+        return None
+
+    async def event_delivered(self, event: OutboxEvent, owner: str) -> None:
+        queue = self._held(event, owner)
+        if queue is not None:
+            queue.pop(0)
+            if not queue:
+                del self._outbox[event.session_id]
+
+    async def event_failed(self, event: OutboxEvent, owner: str, retry_in: float) -> None:
+        queue = self._held(event, owner)
+        if queue is not None:
+            queue[0] = _Pending(event.model_copy(update={"attempts": event.attempts + 1}),
+                                now_us() + int(retry_in * 1_000_000))
+
+    async def outbox_backlog(self) -> tuple[int, int | None]:
+        pending = [p.event.created_us for queue in self._outbox.values() for p in queue]
+        return len(pending), min(pending, default=None)
 
     @asynccontextmanager
     async def _turn(self, session_id: str, wait: float) -> AsyncIterator[MemoryTurn]:

@@ -14,15 +14,18 @@ Cluster (`redis+cluster://host:port[,host:port...]`).
   entry whose session is missing, older or expired is skipped (and dropped) by listing and by
   the expiry sweep; a session whose index update was lost is still served by id, expires by its
   TTL, and is listed again from its next save.
-- Calls made in the same loop iteration share one pipeline (`redis_batch.py`), split by node
-  by redis-py on a cluster.
+- Each call's commands go as one redis-py pipeline (`redis_calls.py`), split by node by
+  redis-py on a cluster.
+- The outbox (`redis_outbox.py`): a turn's events are pushed by its save script. With
+  `keep_expired_seconds`, an expired session's hash outlives its expiry by that long (reads
+  treat it as gone), so the sweep can still say whose session expired.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from urllib.parse import unquote, urlsplit
@@ -32,16 +35,18 @@ from redis.asyncio.cluster import ClusterNode
 
 from ..clock import Clock, to_us
 from ..errors import VersionConflict
+from . import redis_outbox as outbox
 from .base import Session, decode_cursor, encode_cursor
 from .locks import Renewal, busy, lease_tokens
-from .redis_batch import PipelineBatcher
-from .redis_connection import pack_with_hiredis
+from .outbox import ExpiryEvent, OutboxEvent, now_us
+from .redis_calls import ScriptCalls
 from .turns import UnlockingTurn
 
 PREFIX = "as:"
 CLUSTER_SCHEME = "redis+cluster://"
-# KEYS: session[, lock]; ARGV: expected version, new version, body, expire-at ms, expires us,
-# now us[, lock token]. 1 when saved, 0 when the stored version is not the expected one.
+# KEYS: session[, lock[, events]]; ARGV: expected version, new version, body, expire-at ms,
+# expires us, now us[, lock token[, event...]]. 1 when saved, 0 when the stored version is not
+# the expected one (and no event is pushed).
 SAVE = """
 local current = redis.call('HGET', KEYS[1], 'version') or '0'
 if ARGV[1] == '0' then
@@ -54,6 +59,7 @@ if KEYS[2] and redis.call('GET', KEYS[2]) == ARGV[7] then redis.call('DEL', KEYS
 if current ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'version', ARGV[2], 'body', ARGV[3], 'expires_us', ARGV[5])
 redis.call('PEXPIREAT', KEYS[1], ARGV[4])
+for i = 8, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
 return 1
 """
 # KEYS: lock, session; ARGV: token, lease ms. The session's hash, or false when the lock is taken.
@@ -111,18 +117,20 @@ def connect(url: str) -> aioredis.Redis | aioredis.RedisCluster:
             username=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None)
     # A blocking pool: under a burst, callers wait for a connection instead of failing.
-    pool = pack_with_hiredis(aioredis.BlockingConnectionPool.from_url(
-        url, decode_responses=True, max_connections=200, timeout=30))
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, decode_responses=True, max_connections=200, timeout=30)
     return aioredis.Redis(connection_pool=pool)
 
 
 class RedisSessionStore:
-    def __init__(self, url: str, clock: Clock, lease_seconds: float = 60.0) -> None:
+    def __init__(self, url: str, clock: Clock, lease_seconds: float = 60.0,
+                 keep_expired_seconds: float = 0.0) -> None:
         self._redis = connect(url)
         self._clock = clock
         self._lease = lease_seconds
-        self._calls = PipelineBatcher(self._redis, {
-            "save": SAVE, "begin": BEGIN, "renew": RENEW, "release": RELEASE})
+        self._keep_ms = int(keep_expired_seconds * 1000)
+        self._calls = ScriptCalls(self._redis, {
+            "save": SAVE, "begin": BEGIN, "renew": RENEW, "release": RELEASE, **outbox.SCRIPTS})
         self._scripts = self._calls.scripts
         self._tokens = lease_tokens()
 
@@ -141,17 +149,24 @@ class RedisSessionStore:
         return self._decode(session_id, await self._redis.hgetall(session_key(session_id)))
 
     async def _write(self, session: Session, expected_version: int,
-                     lock_token: str | None = None) -> Session:
+                     lock_token: str | None = None,
+                     events: Sequence[OutboxEvent] = ()) -> Session:
         saved = session.model_copy(update={"version": expected_version + 1})
         body = saved.model_dump_json(exclude={"session_id", "version"})
         sid, updated, expires = saved.session_id, to_us(saved.updated_at), to_us(saved.expires_at)
         keys = [session_key(sid)]
-        args = [str(expected_version), str(saved.version), body, expires // 1000, expires,
-                self._now_us()]
+        args = [str(expected_version), str(saved.version), body,
+                expires // 1000 + self._keep_ms, expires, self._now_us()]
         if lock_token is not None:
             keys.append(lock_key(sid))
             args.append(lock_token)
         indexes = [("ZADD", ALL_KEY, updated, sid), ("ZADD", EXPIRY_KEY, expires, sid)]
+        if events:
+            if lock_token is None:
+                raise ValueError("events are written by a turn's commit")
+            keys.append(outbox.events_key(sid))
+            args += [event.model_dump_json() for event in events]
+            indexes.append(outbox.look_again(sid))
         if saved.user_id:
             indexes.append(("ZADD", user_key(saved.user_id), updated, sid))
         applied = await self._calls.run(*indexes, self._scripts["save"].call(keys, args))
@@ -218,19 +233,82 @@ class RedisSessionStore:
     async def count_live(self) -> int:
         return int(await self._redis.zcount(EXPIRY_KEY, f"({self._now_us()}", "+inf"))
 
-    async def delete_expired(self) -> int:
+    async def delete_expired(self, on_expiry: ExpiryEvent | None = None) -> int:
         """Reads only the ids whose expiry score has passed. A hash Redis already expired has
-        lost its owner; its entry in the user index goes when a listing meets it."""
+        lost its owner; its entry in the user index goes when a listing meets it. With
+        `on_expiry`, the hash goes in one script with its event."""
         now = self._now_us()
         removed = 0
         for session_id in await self._redis.zrangebyscore(EXPIRY_KEY, "-inf", now):
-            raw = await self._redis.hget(session_key(session_id), "body")
-            body = json.loads(raw) if raw else {}
+            data = await self._redis.hgetall(session_key(session_id))
+            body = json.loads(data["body"]) if data.get("body") else {}
             if body and to_us(datetime.fromisoformat(body["expires_at"])) > now:
                 continue
+            if on_expiry is not None:
+                expired = None
+                if body:
+                    expired = Session.model_validate({**body, "session_id": session_id,
+                                                      "version": int(data["version"])})
+                event = on_expiry(session_id, expired)
+                keys = [session_key(session_id), outbox.events_key(session_id),
+                        outbox.gone_key(session_id)]
+                if not await self._calls.run(outbox.look_again(session_id), self._scripts[
+                        "expire"].call(keys, [now, event.model_dump_json(), outbox.GONE_MS])):
+                    continue  # a turn renewed it meanwhile
             await self._forget(session_id, body.get("user_id"))
             removed += 1
         return removed
+
+    async def claim_events(self, owner: str, lease_seconds: float, limit: int,
+                           session_id: str | None = None) -> list[OutboxEvent]:
+        """From the due index (or the one session named), each session's oldest event that no
+        sender holds; a session seen with no events leaves the index (see the module)."""
+        now = now_us()
+        if session_id is not None:
+            candidates = [session_id]
+        else:
+            candidates = await self._redis.zrangebyscore(outbox.DUE_KEY, "-inf", now,
+                                                         start=0, num=limit)
+        lease_ms = int(lease_seconds * 1000)
+        replies = await asyncio.gather(*(self._calls.run(self._scripts["claim"].call(
+            [outbox.events_key(sid), outbox.lease_key(sid)], [owner, lease_ms]))
+            for sid in candidates))
+        claimed = []
+        for sid, reply in zip(candidates, replies, strict=True):
+            if reply == 0:
+                await self._calls.run(self._scripts["unindex"].call([outbox.DUE_KEY],
+                                                                    [sid, now]))
+            elif reply != 1:
+                claimed.append(outbox.decode(reply))
+        return claimed
+
+    async def event_delivered(self, event: OutboxEvent, owner: str) -> None:
+        sid = event.session_id
+        left = await self._calls.run(self._scripts["delivered"].call(
+            [outbox.events_key(sid), outbox.lease_key(sid)], [owner, event.id]))
+        if left == 0:
+            await self._calls.run(self._scripts["unindex"].call([outbox.DUE_KEY],
+                                                                [sid, now_us()]))
+
+    async def event_failed(self, event: OutboxEvent, owner: str, retry_in: float) -> None:
+        sid, retry_ms = event.session_id, max(1, int(retry_in * 1000))
+        again = event.model_copy(update={"attempts": event.attempts + 1})
+        await self._calls.run(
+            outbox.look_again(sid, now_us() + retry_ms * 1000),
+            self._scripts["failed"].call([outbox.events_key(sid), outbox.lease_key(sid)],
+                                         [owner, event.id, again.model_dump_json(), retry_ms]))
+
+    async def outbox_backlog(self) -> tuple[int, int | None]:
+        sessions = await self._redis.zrange(outbox.DUE_KEY, 0, 999)
+        if not sessions:
+            return 0, None
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for sid in sessions:
+                pipe.llen(outbox.events_key(sid))
+                pipe.lindex(outbox.events_key(sid), 0)
+            replies = await pipe.execute()
+        heads = [outbox.decode(head).created_us for head in replies[1::2] if head]
+        return sum(replies[::2]), min(heads, default=None)
 
     @asynccontextmanager
     async def _turn(self, session_id: str, wait: float) -> AsyncIterator[UnlockingTurn]:
@@ -249,8 +327,8 @@ class RedisSessionStore:
             await asyncio.sleep(POLL_SECONDS)
         # HGETALL's flat [field, value, ...] list, as a script returns it.
         session = self._decode(session_id, dict(zip(data[::2], data[1::2], strict=True)))
-        turn = UnlockingTurn(session, lambda new, version: self._write(
-            new, version, lock_token=token))
+        turn = UnlockingTurn(session, lambda new, version, events: self._write(
+            new, version, lock_token=token, events=events))
 
         async def asked_to_stop() -> bool:
             return await self._redis.get(cancel_key(session_id)) == token
@@ -287,5 +365,4 @@ class RedisSessionStore:
         await self._redis.ping()
 
     async def close(self) -> None:
-        await self._calls.close()
         await self._redis.aclose()

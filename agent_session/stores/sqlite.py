@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from ..clock import Clock, to_us, wall_us
 from ..errors import VersionConflict
+from . import sqlite_outbox as outbox
 from .base import Session, decode_cursor, encode_cursor
 from .locks import KeyedLocks, lease_tokens
+from .outbox import ExpiryEvent, OutboxEvent
 from .sqlite_leases import cancel as cancel_turn
 from .sqlite_leases import leased_turn
 from .sqlite_schema import (
+    COLUMNS,
     DROP_CANCEL,
     DROP_LEASE,
     DROP_RECORDS,
@@ -41,15 +44,17 @@ from .turns import UnlockingTurn
 
 
 def write(conn: sqlite3.Connection, session: Session, expected_version: int, now_us: int,
-          lease: tuple[str, str] | None) -> int:
+          lease: tuple[str, str] | None, events: Sequence[OutboxEvent] = ()) -> int:
     """On the connection's thread, inside one call's savepoint: the save (new, over an expired
-    row, or version-checked), then the turn's lease dropped when given; how many session rows
-    were written (0: a conflict)."""
+    row, or version-checked) with the turn's outbox events, then the turn's lease dropped when
+    given; how many session rows were written (0: a conflict, and no events)."""
     data = data_of(session, expected_version + 1)
     if expected_version == 0:
         cursor = conn.execute(INSERT, (session.session_id, *data, now_us))
     else:
         cursor = conn.execute(UPDATE, (*data, session.session_id, expected_version, now_us))
+    if cursor.rowcount == 1 and events:
+        outbox.add(conn, events)
     if lease is not None:
         conn.execute(DROP_LEASE, lease)
         conn.execute(DROP_CANCEL, lease)  # a cancel that came too late goes with the lease
@@ -65,10 +70,15 @@ def delete_row(conn: sqlite3.Connection, session_id: str) -> list[tuple]:
                         (session_id,)).fetchall()
 
 
-def delete_expired_rows(conn: sqlite3.Connection, now_us: int) -> int:
-    removed = conn.execute("DELETE FROM sessions WHERE expires_us <= ?", (now_us,)).rowcount
+def delete_expired_rows(conn: sqlite3.Connection, now_us: int,
+                        on_expiry: ExpiryEvent | None) -> int:
+    """The expired rows go; with `on_expiry`, each leaves its event in the same transaction."""
+    rows = conn.execute(f"DELETE FROM sessions WHERE expires_us <= ? RETURNING "
+                        f"{', '.join(COLUMNS)}", (now_us,)).fetchall()
+    if on_expiry is not None and rows:
+        outbox.add(conn, [on_expiry(row[0], to_session(row)) for row in rows])
     conn.execute("DELETE FROM turn_locks WHERE expires_us <= ?", (wall_us(),))
-    return removed
+    return len(rows)
 
 
 class SqliteSessionStore:
@@ -88,9 +98,10 @@ class SqliteSessionStore:
         return to_session(rows[0]) if rows else None
 
     async def _write(self, session: Session, expected_version: int,
-                     lease: tuple[str, str] | None = None) -> Session:
+                     lease: tuple[str, str] | None = None,
+                     events: Sequence[OutboxEvent] = ()) -> Session:
         written = await self._thread.batch(write, session, expected_version, self._now_us(),
-                                           lease)
+                                           lease, events)
         if written != 1:
             raise VersionConflict("The session was changed by another turn; retry.")
         return session.model_copy(update={"version": expected_version + 1})
@@ -123,8 +134,23 @@ class SqliteSessionStore:
                                               "expires_us > ?", (self._now_us(),))
         return int(rows[0][0]) if rows else 0
 
-    async def delete_expired(self) -> int:
-        return await self._thread.call(delete_expired_rows, self._now_us())
+    async def delete_expired(self, on_expiry: ExpiryEvent | None = None) -> int:
+        # In a transaction of its own: the deletes and their events commit together.
+        return await self._thread.batch(delete_expired_rows, self._now_us(), on_expiry)
+
+    async def claim_events(self, owner: str, lease_seconds: float, limit: int,
+                           session_id: str | None = None) -> list[OutboxEvent]:
+        return await self._thread.batch(outbox.claim, owner, int(lease_seconds * 1e6), limit,
+                                        session_id)
+
+    async def event_delivered(self, event: OutboxEvent, owner: str) -> None:
+        await self._thread.batch(outbox.delivered, event, owner)
+
+    async def event_failed(self, event: OutboxEvent, owner: str, retry_in: float) -> None:
+        await self._thread.batch(outbox.failed, event, owner, int(retry_in * 1e6))
+
+    async def outbox_backlog(self) -> tuple[int, int | None]:
+        return await self._thread.call(outbox.backlog)
 
     @asynccontextmanager
     async def _turn(self, session_id: str, wait: float) -> AsyncIterator[UnlockingTurn]:

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from ..clock import wall_us
 from .base import Session
 from .locks import Renewal, busy
+from .outbox import OutboxEvent
 from .sqlite_schema import (
     CANCEL,
     CANCELLED,
@@ -27,7 +28,7 @@ from .sqlite_thread import SqliteThread
 from .turns import UnlockingTurn
 
 POLL_SECONDS = 0.02
-Write = Callable[[Session, int, tuple[str, str]], Awaitable[Session]]
+Write = Callable[[Session, int, tuple[str, str], Sequence[OutboxEvent]], Awaitable[Session]]
 
 
 def take(conn: sqlite3.Connection, session_id: str, owner: str, lease_us: int,
@@ -67,7 +68,8 @@ async def leased_turn(thread: SqliteThread, session_id: str, owner: str, lease_u
                       write: Write) -> AsyncIterator[UnlockingTurn]:
     """Take the lease (polling until `wait` runs out, else `SessionBusy`) with the session,
     renew it every third of its length, and drop it at the end unless the commit did
-    (`write(session, expected_version, (session_id, owner))` saves and drops it at once)."""
+    (`write(session, expected_version, (session_id, owner), events)` saves and drops it at
+    once)."""
     deadline = asyncio.get_running_loop().time() + wait
     while (session := await thread.batch(take, session_id, owner, lease_us, now_us())) is False:
         if asyncio.get_running_loop().time() >= deadline:
@@ -77,7 +79,8 @@ async def leased_turn(thread: SqliteThread, session_id: str, owner: str, lease_u
     async def keep() -> bool:
         return await thread.batch(renew, session_id, owner, lease_us)
 
-    turn = UnlockingTurn(session, lambda new, version: write(new, version, (session_id, owner)))
+    turn = UnlockingTurn(session, lambda new, version, events: write(
+        new, version, (session_id, owner), events))
 
     async def asked_to_stop() -> bool:
         return await thread.batch(cancelled, session_id, owner)

@@ -35,6 +35,16 @@ CREATE TABLE IF NOT EXISTS turn_locks (
     owner TEXT NOT NULL,
     expires_us INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    created_us INTEGER NOT NULL,
+    due_us INTEGER NOT NULL,
+    owner TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_by_session ON outbox (session_id, seq);
+CREATE INDEX IF NOT EXISTS outbox_by_due ON outbox (due_us);
 """
 # The session table's columns in the order every statement and `to_session` use.
 COLUMNS = ("session_id", "user_id", "created_us", "updated_us", "expires_us", "version", "body")

@@ -21,9 +21,10 @@ def free_port() -> int:
 
 @contextmanager
 def serve(app, certfile: Path | None = None, keyfile: Path | None = None,
-          lifespan: bool = False) -> Iterator[str]:
-    """Yield the base URL of `app` served on a free loopback port until the block ends."""
-    port = free_port()
+          lifespan: bool = False, port: int | None = None) -> Iterator[str]:
+    """Yield the base URL of `app` served on a loopback port (`port`, else a free one) until
+    the block ends."""
+    port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                             ssl_certfile=str(certfile) if certfile else None,
                             ssl_keyfile=str(keyfile) if keyfile else None,

@@ -1,5 +1,5 @@
-"""Calls of the same loop iteration sent as one pipeline, against a real redis-server and a real
-Redis Cluster; commands packed by hiredis on a single Redis."""
+"""The Redis store's calls (a pipeline of commands each, scripts by EVALSHA), against a real
+redis-server and a real Redis Cluster."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from agent_session.stores.redis import connect
-from agent_session.stores.redis_batch import PipelineBatcher
-from agent_session.stores.redis_connection import HiredisPacking, pack_with_hiredis
+from agent_session.stores.redis_calls import ScriptCalls
 
 from .redis_server import flush
 
@@ -33,43 +32,43 @@ async def client(request) -> AsyncIterator[aioredis.Redis | aioredis.RedisCluste
     await redis.aclose()
 
 
-def call(batcher: PipelineBatcher, name: str, keys: list, args: list):
+def call(batcher: ScriptCalls, name: str, keys: list, args: list):
     return batcher.run(batcher.scripts[name].call(keys, args))
 
 
-async def test_a_burst_shares_one_pipeline_and_each_caller_gets_its_reply(client):
-    batcher = PipelineBatcher(client, SCRIPTS)
+async def test_concurrent_calls_each_get_their_own_reply(client):
+    batcher = ScriptCalls(client, SCRIPTS)
     await call(batcher, "incr", ["{n}"], [0])  # the script is loaded
     replies = await asyncio.gather(*(call(batcher, "incr", ["{n}"], [i]) for i in range(1, 51)))
-    # In order, so the running totals are the prefix sums.
-    assert replies == [i * (i + 1) // 2 for i in range(1, 51)]
-    await batcher.close()
+    # Each reply is the running total just after its own increment: all different, and the
+    # increments (the differences between consecutive totals) are each caller's own once.
+    totals = sorted(replies)
+    steps = [b - a for a, b in zip([0, *totals], totals, strict=False)]
+    assert sorted(steps) == list(range(1, 51)) and totals[-1] == 1275
 
 
-async def test_keys_of_every_slot_in_one_batch(client):
-    """On a cluster the pipeline splits by node; each script still sees only its own keys."""
-    batcher = PipelineBatcher(client, SCRIPTS)
+async def test_keys_of_every_slot(client):
+    """On a cluster each call goes to its key's node; each script sees only its own keys."""
+    batcher = ScriptCalls(client, SCRIPTS)
     keys = [f"{{session-{i}}}:n" for i in range(30)]
     replies = await asyncio.gather(*(call(batcher, "incr", [k], [i]) for i, k in enumerate(keys)),
                                    *(batcher.run(("SET", f"plain-{i}", i)) for i in range(5)))
     assert replies[:30] == list(range(30)) and replies[30:] == [True] * 5
     assert [int(await client.get(k)) for k in keys] == list(range(30))
-    await batcher.close()
 
 
 async def test_replies_are_what_each_script_alone_would_answer(client):
-    batcher = PipelineBatcher(client, SCRIPTS)
+    batcher = ScriptCalls(client, SCRIPTS)
     await client.hset("{k}h", "f", "v")
     calls = [("both", ["{k}1", "{k}2"], ["héllo", 41]), ("nothing", ["{k}"], ["nil"]),
              ("nothing", ["{k}"], ["false"]), ("incr", ["{k}n"], [2]),
              ("both", ["{k}a", "{k}b"], ["", 0])]
     batched = await asyncio.gather(*(call(batcher, *c) for c in calls))
     assert batched == [["{k}1", "{k}2", "héllo", 42], None, None, 2, ["{k}a", "{k}b", "", 1]]
-    await batcher.close()
 
 
 async def test_an_error_reaches_only_its_own_caller(client):
-    batcher = PipelineBatcher(client, SCRIPTS)
+    batcher = ScriptCalls(client, SCRIPTS)
     await client.hset("{k}h", "f", "v")
     ok, refused, failed, after = await asyncio.gather(
         call(batcher, "incr", ["{k}n"], [5]), call(batcher, "fail", ["{k}"], ["y"]),
@@ -78,53 +77,27 @@ async def test_an_error_reaches_only_its_own_caller(client):
     assert (ok, after) == (5, 6)
     assert isinstance(refused, ResponseError) and "refused y" in str(refused)
     assert isinstance(failed, ResponseError) and "WRONGTYPE" in str(failed)
-    await batcher.close()
 
 
 async def test_a_call_answers_its_last_command_unless_one_failed(client):
-    batcher = PipelineBatcher(client, SCRIPTS)
+    batcher = ScriptCalls(client, SCRIPTS)
     await client.hset("{k}h", "f", "v")
     assert await batcher.run(("SET", "{k}a", 1), batcher.scripts["incr"].call(["{k}a"], [2])) == 3
     with pytest.raises(ResponseError):
         await batcher.run(("INCR", "{k}h"), ("SET", "{k}b", 1))
-    await batcher.close()
 
 
 async def test_a_script_the_server_lost_is_sent_again(client):
-    batcher = PipelineBatcher(client, SCRIPTS)
+    batcher = ScriptCalls(client, SCRIPTS)
     assert await call(batcher, "incr", ["{n}"], [3]) == 3
     await client.script_flush()  # as after a restart or failover (every node): sha unknown
     assert await call(batcher, "incr", ["{n}"], [4]) == 7
-    await batcher.close()
 
 
-async def test_a_dead_connection_fails_every_caller_in_the_batch():
+async def test_a_dead_connection_fails_every_caller():
     dead = aioredis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
-    batcher = PipelineBatcher(dead, SCRIPTS)
+    batcher = ScriptCalls(dead, SCRIPTS)
     results = await asyncio.gather(*(call(batcher, "incr", ["n"], [1]) for _ in range(3)),
                                    return_exceptions=True)
     assert all(isinstance(r, Exception) for r in results)
-    await batcher.close()
     await dead.aclose()
-
-
-def test_commands_pack_in_c_exactly_as_redis_py_packs_them_in_python():
-    python = aioredis.Connection()
-    for url, base in (("redis://127.0.0.1:1/0", aioredis.Connection),
-                      ("rediss://127.0.0.1:1/0", aioredis.SSLConnection),
-                      ("unix:///tmp/none.sock", aioredis.UnixDomainSocketConnection)):
-        pool = pack_with_hiredis(aioredis.BlockingConnectionPool.from_url(url))
-        assert issubclass(pool.connection_class, base)
-        assert issubclass(pool.connection_class, HiredisPacking)
-        assert pack_with_hiredis(pool).connection_class is pool.connection_class  # once
-    fast = pack_with_hiredis(aioredis.ConnectionPool.from_url("redis://x")).connection_class()
-    for args in (("EVALSHA", "f" * 40, 2, "k1", "k2", "héllo \"x\"", b"\x00raw", 12345678901234,
-                  "", -7), ("CONFIG GET", "maxmemory"), (b"CLIENT LIST",)):
-        assert b"".join(fast.pack_command(*args)) == b"".join(python.pack_command(*args))
-
-
-async def test_a_single_redis_client_packs_with_hiredis(redis_url):
-    client = connect(redis_url)
-    assert issubclass(client.connection_pool.connection_class, HiredisPacking)
-    await client.ping()
-    await client.aclose()
