@@ -74,6 +74,7 @@ class Question(_Event):
     fallback: bool | None = None
     form: FormState | None = None
     outcome: str | None = None  # confirm, handoff, cancelled: what kind of question it was
+    heard: str | None = None  # a voice caller talked over it, having heard only this much
 
 
 class FinalResult(_Event):

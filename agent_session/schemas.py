@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
-ID_PATTERN = r"^[A-Za-z0-9._:@\-]+$"
+if TYPE_CHECKING:
+    from .session_manager import TurnResult
+
+# Session and user ids; a user id may be a phone number as carriers send it (E.164, "+...").
+ID_PATTERN = r"^\+?[A-Za-z0-9._:@\-]+$"
 AGENT_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 Outcome = Literal["final", "question", "confirm", "fallback", "handoff", "cancelled"]
 
@@ -127,3 +131,14 @@ ERROR_MEANINGS = {
     504: "The turn did not finish in time; the session is unchanged, so the same query can be "
          "sent again.",
 }
+
+
+def to_response(turn: TurnResult) -> ChatResponse:
+    """A turn's outcome as `/chat` answers it (every front shows the same)."""
+    if turn.status == "final":
+        return ChatResponse(session_id=turn.session_id, query="",
+                            final_response=turn.result or {}, status_code="200",
+                            agent=turn.agent, asking=None, outcome="final")
+    return ChatResponse(session_id=turn.session_id, query=turn.question or "",
+                        final_response={}, status_code="201", agent=turn.agent,
+                        asking=turn.asking, outcome=turn.outcome)

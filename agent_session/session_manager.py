@@ -30,7 +30,7 @@ from .errors import (
     TurnCancelled,
     TurnTimeout,
 )
-from .events import Event, FinalResult, UserMessage
+from .events import Event, FinalResult, Question, UserMessage
 from .logging_setup import session_id_var
 from .metrics import Metrics
 from .stores.base import Session, SessionStore, StoreTurn
@@ -137,10 +137,15 @@ class SessionManager:
             yield OpenTurn(session, held, self.agents.get(own))
 
     async def play(self, turn: OpenTurn, query: str,
-                   on_step: StepCallback | None = None) -> TurnResult:
+                   on_step: StepCallback | None = None, heard: str | None = None) -> TurnResult:
         """Run the agent on the open turn, all its steps under `turn_timeout_seconds` (504
-        past it), and save the session once, if the turn finishes."""
+        past it), and save the session once, if the turn finishes. `heard`: a voice caller
+        talked over the last reply and heard only this much of it (stored on that reply)."""
         session = turn.session
+        if heard is not None and session.messages and \
+                isinstance(session.messages[-1], Question):
+            cut = session.messages[-1].model_copy(update={"heard": heard})
+            session = session.model_copy(update={"messages": [*session.messages[:-1], cut]})
         now = self._clock.now()
         user_message = UserMessage(content=query, at=now.isoformat())
         ctx = ActionContext(session_id=session.session_id, user_id=session.user_id, now=now)
@@ -215,9 +220,10 @@ class SessionManager:
         return False
 
     async def turn(self, session_id: str | None, user_id: str | None, query: str,
-                   on_step: StepCallback | None = None, agent: str | None = None) -> TurnResult:
+                   on_step: StepCallback | None = None, agent: str | None = None,
+                   heard: str | None = None) -> TurnResult:
         async with self.open_turn(session_id, user_id, agent) as turn:
-            return await self.play(turn, query, on_step)
+            return await self.play(turn, query, on_step, heard)
 
     async def rewind(self, session_id: str, turns: int) -> Session:
         """Remove the last `turns` user turns and everything they caused, under the same lock

@@ -11,6 +11,7 @@ import pytest
 
 from agent_session.errors import VersionConflict
 from agent_session.stores.base import Session
+from agent_session.stores.batching import IterationBatcher
 from agent_session.stores.sqlite import SqliteSessionStore
 from agent_session.stores.sqlite_schema import SCHEMA
 from agent_session.stores.sqlite_thread import run_batch
@@ -83,7 +84,9 @@ def test_a_batch_that_cannot_commit_fails_every_call_and_writes_nothing(conn):
     assert run_batch(db, [(insert, ("a",)), (insert, ("b",))]) == [1, 1]  # usable again
 
 
-async def test_turns_of_one_burst_commit_together_and_a_conflict_stays_its_own(tmp_path):
+async def test_turns_of_one_burst_all_commit_and_a_conflict_stays_its_own(tmp_path):
+    """The burst's leases and writes share trips (`IterationBatcher`, tested below); each
+    turn's write still succeeds or fails on its own."""
     clock = FakeClock(datetime.now(UTC))
     path = tmp_path / "s.db"
     store = SqliteSessionStore(f"sqlite:///{path}", clock)
@@ -95,16 +98,6 @@ async def test_turns_of_one_burst_commit_together_and_a_conflict_stays_its_own(t
 
     async with store.turn("stale", 1) as held:
         await held.commit(session("stale", []))
-    trips = []
-    batcher = store._thread._batcher  # count the trips to the connection's thread
-    send = batcher._send
-
-    async def counted(calls):
-        trips.append(len(calls))
-        return await send(calls)
-
-    batcher._send = counted
-
     async def turn(session_id: str) -> None:
         async with store.turn(session_id, 5) as held:
             if session_id == "stale":  # another process writes it meanwhile, without awaiting
@@ -114,7 +107,6 @@ async def test_turns_of_one_burst_commit_together_and_a_conflict_stays_its_own(t
 
     results = await asyncio.gather(*(turn(f"s{i}") for i in range(20)), turn("stale"),
                                    return_exceptions=True)
-    assert trips == [21, 21]  # leases with reads, then writes with lease drops
     assert results[:20] == [None] * 20
     assert isinstance(results[20], VersionConflict)
     for i in range(20):
@@ -124,3 +116,27 @@ async def test_turns_of_one_burst_commit_together_and_a_conflict_stays_its_own(t
     async with store.turn("stale", 0.1) as held:  # its lease went with the refused write
         assert held.session is not None
     await store.close()
+
+
+async def test_the_calls_of_one_loop_iteration_go_in_one_send_and_fail_alone():
+    sent: list[list[int]] = []
+
+    async def send(items: list[int]) -> list:
+        sent.append(list(items))
+        return [ValueError(f"no {i}") if i == 3 else i * 2 for i in items]
+
+    batcher = IterationBatcher(send)
+    results = await asyncio.gather(*(batcher.run(i) for i in range(6)), return_exceptions=True)
+    assert sent == [[0, 1, 2, 3, 4, 5]]
+    assert results[:3] == [0, 2, 4] and results[4:] == [8, 10]
+    assert isinstance(results[3], ValueError)
+    assert await batcher.run(7) == 14 and sent[-1] == [7]  # a lone call goes alone
+
+    async def broken(items: list[int]) -> list:
+        raise OSError("the trip failed")
+
+    failing = IterationBatcher(broken)
+    both = await asyncio.gather(failing.run(1), failing.run(2), return_exceptions=True)
+    assert all(isinstance(r, OSError) for r in both)  # every caller of the batch hears of it
+    await batcher.close()
+    await failing.close()

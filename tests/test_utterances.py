@@ -10,10 +10,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from agent_session import hands_free
-from agent_session.hands_free import HandsFreeConversation, Transport
 from agent_session.speech.utterances import UtteranceDetector, UtteranceSettings
 from agent_session.speech.vad import WINDOW, SileroModel, VadStream
+from agent_session.voice import browser, pipeline
+from agent_session.voice.browser import BrowserTransport
+from agent_session.voice.pipeline import Call, VoicePipeline
 
 from .conftest import make_settings
 from .speech_samples import spoken_pcm
@@ -81,30 +82,55 @@ def recording(sent: list[dict]):
     return send_text
 
 
+class StalledSocket:
+    """A browser socket that sends nothing and reads nothing (its sends never complete)."""
+
+    headers: dict[str, str] = {}
+    client = None
+
+    def __init__(self, sent: list[dict]) -> None:
+        self.sent = sent
+
+    async def receive(self) -> dict:
+        return await stalled()
+
+    async def send_text(self, text: str) -> None:
+        self.sent.append(json.loads(text))
+        if json.loads(text)["type"] not in ("ready", "error"):
+            await stalled()
+
+    async def send_bytes(self, data: bytes) -> None:
+        await stalled()
+
+    async def close(self) -> None:
+        return None
+
+
+class SilentVoice:
+    sample_rate = 16000
+
+    async def stream(self, text, voice):
+        yield np.zeros(16000, dtype=np.float32)
+
+
 async def test_a_client_that_never_reads_is_dropped(monkeypatch):
-    """The reply's audio cannot be sent: the conversation ends within the send deadline."""
-    monkeypatch.setattr(hands_free, "SEND_TIMEOUT_SECONDS", 0.2)
+    """The greeting's audio cannot be sent: the call ends within the send deadline."""
+    monkeypatch.setattr(pipeline, "SEND_TIMEOUT_SECONDS", 0.2)
     sent: list[dict] = []
-
-    class SilentVoice:
-        sample_rate = 16000
-
-        async def stream(self, text, voice):
-            yield np.zeros(16000, dtype=np.float32)
-
-    services = SimpleNamespace(settings=make_settings(), speech=SimpleNamespace(tts=SilentVoice()))
-    conversation = HandsFreeConversation(services, Transport(stalled, recording(sent), stalled,
-                                                             {}))
-    with pytest.raises(hands_free.Dropped):  # the speaker of a reply, as a turn starts it
-        await asyncio.wait_for(conversation._speak("hello"), 2)
+    services = SimpleNamespace(settings=make_settings(), tracing=None,
+                               speech=SimpleNamespace(tts=SilentVoice()),
+                               vad_model=lambda: SileroModel())
+    call = VoicePipeline(services, BrowserTransport(StalledSocket(sent), 16000),
+                         Call(greeting="Hello."))
+    await asyncio.wait_for(call.run(), 5)  # dropped: it returns, it does not hang
     assert [event["type"] for event in sent] == ["audio_start"]
 
 
 async def test_a_socket_that_never_starts_is_refused(monkeypatch):
-    monkeypatch.setattr(hands_free, "START_TIMEOUT_SECONDS", 0.1)
+    monkeypatch.setattr(browser, "START_TIMEOUT_SECONDS", 0.1)
     sent: list[dict] = []
-    services = SimpleNamespace(settings=make_settings())
-    await asyncio.wait_for(HandsFreeConversation(
-        services, Transport(stalled, recording(sent), stalled, {})).run(), 2)
+    services = SimpleNamespace(settings=make_settings(),
+                               speech=SimpleNamespace(tts=SilentVoice()))
+    await asyncio.wait_for(browser.browser_call(services, StalledSocket(sent)), 2)
     assert sent == [{"type": "error", "status": 408,
                      "detail": "No start message within 0.1 s."}]

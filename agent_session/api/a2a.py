@@ -46,8 +46,8 @@ from starlette.responses import Response
 from .. import __version__
 from ..agent.catalog import HostedAgent
 from ..errors import ServiceError, UnknownAgent
+from ..schemas import to_response
 from ..services import Services
-from .chat import to_response
 from .deps import get_services
 
 router = APIRouter(tags=["a2a"])  # JSON-RPC: behind the API key

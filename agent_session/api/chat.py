@@ -14,23 +14,12 @@ from fastapi import APIRouter, Depends
 from sse_starlette.sse import EventSourceResponse
 
 from ..errors import ServiceError
-from ..schemas import AgentChatRequest, ChatRequest, ChatResponse, errors
+from ..schemas import AgentChatRequest, ChatRequest, ChatResponse, errors, to_response
 from ..services import Services
-from ..session_manager import TurnResult
 from .deps import get_services, limit_user
 
 router = APIRouter(tags=["chat"])
 log = logging.getLogger(__name__)
-
-
-def to_response(turn: TurnResult) -> ChatResponse:
-    if turn.status == "final":
-        return ChatResponse(session_id=turn.session_id, query="",
-                            final_response=turn.result or {}, status_code="200",
-                            agent=turn.agent, asking=None, outcome="final")
-    return ChatResponse(session_id=turn.session_id, query=turn.question or "",
-                        final_response={}, status_code="201", agent=turn.agent,
-                        asking=turn.asking, outcome=turn.outcome)
 
 
 CHAT_DESCRIPTION = """Send the user's words to the agent and get its next step.

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import Mapping
-
 from fastapi import Request
 
-from ..errors import Unauthorized
+from ..access import check_key, key_in_headers, limit_caller, limit_user
 from ..services import Services
+
+__all__ = ["get_services", "guard", "limit_user", "presented_key", "require_api_key"]
 
 
 async def get_services(request: Request) -> Services:
@@ -21,37 +20,10 @@ def presented_key(request: Request) -> str | None:
     return key_in_headers(request.headers)
 
 
-def key_in_headers(headers: Mapping[str, str]) -> str | None:
-    """The key in `X-API-Key`, else a Bearer token."""
-    key = headers.get("x-api-key")
-    if key:
-        return key
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-def key_accepted(keys: list[str], given: str | None) -> bool:
-    """Whether `given` is one of `keys`, compared in constant time."""
-    if given is None:
-        return False
-    matched = False
-    for key in keys:
-        matched |= hmac.compare_digest(given.encode(), key.encode())
-    return matched
-
-
 async def rate_limit_caller(request: Request) -> None:
     """429 past `RATE_LIMIT` for this API key (or client address when the service is open)."""
-    limiter = request.app.state.services.limiter
-    if limiter is not None:
-        address = request.client.host if request.client else None
-        await limiter.hit_caller(presented_key(request), address)
-
-
-async def limit_user(services: Services, user_id: str | None) -> None:
-    """429 past `RATE_LIMIT` for this user, whichever key or address they come from."""
-    if services.limiter is not None:
-        await services.limiter.hit_user(user_id)
+    address = request.client.host if request.client else None
+    await limit_caller(request.app.state.services, presented_key(request), address)
 
 
 async def guard(request: Request) -> None:
@@ -63,11 +35,5 @@ async def guard(request: Request) -> None:
 
 async def require_api_key(request: Request) -> None:
     """401 unless `API_KEYS` is empty or the request carries one of them (constant-time)."""
-    keys: list[str] = request.app.state.settings.api_keys
-    if not keys:
-        return
-    given = presented_key(request)
-    if given is None:
-        raise Unauthorized("An API key is required: send it in X-API-Key or as a Bearer token.")
-    if not key_accepted(keys, given):
-        raise Unauthorized("The API key is not valid.")
+    check_key(request.app.state.services, presented_key(request),
+              "in X-API-Key or as a Bearer token")

@@ -8,10 +8,9 @@ import time
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from pydantic import BaseModel
 
-from ..schemas import AGENT_PATTERN, ID_PATTERN
+from ..schemas import AGENT_PATTERN, ID_PATTERN, to_response
 from ..services import Services
 from ..speech.audio import AudioError
-from .chat import to_response
 from .deps import get_services, limit_user
 
 router = APIRouter(tags=["voice"])

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 from ..errors import ServiceError
 from ..metrics import Metrics
-from .audio import Encoder, decode
+from .audio import Clip, Encoder, decode
 from .stt.base import SpeechToText
 from .tts.base import TextToSpeech
 
@@ -31,6 +31,10 @@ class SpeechService:
 
     async def transcribe(self, data: bytes) -> str:
         clip = await asyncio.to_thread(decode, data, self._max_seconds)
+        return await self.transcribe_clip(clip)
+
+    async def transcribe_clip(self, clip: Clip) -> str:
+        """Decoded audio (a voice call's utterance) to text, timed into `stt_seconds`."""
         started = time.perf_counter()
         text = await self.stt.transcribe(clip)
         self._metrics.stt_seconds.labels(self.stt.name).observe(time.perf_counter() - started)
