@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     google_places_url: str = "https://places.googleapis.com"
     places_backend: Literal["auto", "google", "offline"] = "auto"
 
+    # Phone calls: Twilio's account auth token checks its webhook's signature (unset: off)
+    twilio_auth_token: SecretStr | None = None
+
     # Webhooks: session events POSTed to WEBHOOK_URL, signed with WEBHOOK_SECRET (whsec_...)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
@@ -144,6 +147,6 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """Every secret value configured, so log filters can mask them."""
         values = [self.wx_api_key, self.stt_api_key, self.tts_api_key, self.google_maps_api_key,
-                  self.openai_api_key, self.webhook_secret]
+                  self.openai_api_key, self.webhook_secret, self.twilio_auth_token]
         found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
         return found + [key for key in self.api_keys if key]

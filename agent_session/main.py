@@ -22,6 +22,7 @@ from .api import (
     health,
     sessions,
     speech,
+    telephony,
     tool_spec,
     voice,
     voice_ws,
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, overrides: Overrides | None = N
     app.include_router(voice.router, dependencies=guarded)
     app.include_router(tool_spec.router, dependencies=guarded)
     app.include_router(voice_ws.router)  # checks the key itself (it may come in a message)
+    app.include_router(telephony.router)  # Twilio's signature, stream bindings, Exotel's key
     app.include_router(web.router)
 
     if settings.cors_origins:

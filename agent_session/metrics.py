@@ -30,6 +30,8 @@ class Metrics:
                                        registry=self.registry)
         self.active_sessions = Gauge("agent_active_sessions", "Sessions not yet expired",
                                      registry=self.registry)
+        self.voice_calls = Counter("agent_voice_calls_total", "Phone calls started, by carrier",
+                                   ["transport"], registry=self.registry)
         self.webhooks = Counter(
             "agent_webhook_deliveries_total", "Webhook attempts: delivered (the receiver "
             "answered 2xx), failed (it did not, or could not be reached), retried (an attempt "

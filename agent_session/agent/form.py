@@ -64,6 +64,16 @@ _DAYPART = {"am", "pm", "morning", "evening", "afternoon", "night", "tonight", "
 _TIME_LEFT = {"half", "past", "quarter", "to", "a"}
 _WORD = re.compile(r"[\w']+(?:[:.]\d+)?")
 SHORT_ANSWER_WORDS = 4
+# A short answer to a date question is read without the model only when it names no time, and
+# to a time question only when it names no day: "tomorrow at 9" fills two slots, so the model
+# reads it.
+_TIME_WORDS = re.compile(r"\d|\b(?:am|pm|a\.m|p\.m|morning|afternoon|evening|night|tonight|"
+                         r"noon|midnight|o'?clock|half|quarter)\b", re.IGNORECASE)
+_DAY_WORDS = re.compile(r"\b(?:today|tonight|tomorrow|yesterday|day|days|week|weekend|month|"
+                        r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|"
+                        r"february|march|april|may|june|july|august|september|october|"
+                        r"november|december|next|this|coming)\b|\d(?:st|nd|rd|th)\b|\d[/-]\d",
+                        re.IGNORECASE)
 
 
 def fill(template: str, values: dict[str, str]) -> str:
@@ -305,10 +315,14 @@ class FormStrategy:
     def _direct(self, state: FormState, asked: Slot | None, message: str,
                 ctx: ActionContext) -> Reading | None:
         """A short answer to a typed question read without the model ("six", "yes", "the
-        patio"); None when the model should read the message."""
-        if asked is None or asked.type not in ("integer", "number", "boolean", "choice") or \
-                asked.resolve or len(tokens(message)) > SHORT_ANSWER_WORDS or \
+        patio", "tomorrow", "8 in the evening"); None when the model should read the
+        message."""
+        if asked is None or asked.resolve or len(tokens(message)) > SHORT_ANSWER_WORDS or \
                 repairs.marks_change(message) or mentions(message, self._spec.cancel_words):
+            return None
+        if asked.type not in ("integer", "number", "boolean", "choice") and not (
+                (asked.type == "date" and not _TIME_WORDS.search(message)) or
+                (asked.type == "time" and not _DAY_WORDS.search(message))):
             return None
         reading = read(asked, message, ctx.now, self._tz)
         out_of_bounds = asked.type in ("integer", "number") and parse_number(message) is not None

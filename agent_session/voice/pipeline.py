@@ -159,6 +159,7 @@ class VoicePipeline:
         self._digits = ""
         self._digit_timer: asyncio.TimerHandle | None = None
         self._last_outcome: str | None = None
+        self._ended = False  # the caller hung up (`stop`): nothing more is spoken
         self._replies = 0
 
     # -- sending --------------------------------------------------------------------------------
@@ -186,6 +187,10 @@ class VoicePipeline:
             done, _ = await asyncio.wait({listener, runner}, return_when=asyncio.FIRST_COMPLETED)
             if listener in done:
                 listener.result()  # a refusal or a drop ends it here
+                # `stop`: nobody listens any more, but a turn under way is finished and saved.
+                self._ended = True
+                if self._speaker is not None:
+                    self._speaker.cancel()
                 self._flush_digits()
                 await self._utterances.put(None)
                 await runner
@@ -253,6 +258,7 @@ class VoicePipeline:
             self._speaker.cancel()
             if self._reply is not None and self._reply.cut():
                 self._cut = self._reply.heard_text()
+            self._reply = None  # marks the carrier returns for the cleared audio: not heard
             await self.send(self._io.interrupted())
 
     async def _keys(self, keys: str) -> None:
@@ -354,7 +360,8 @@ class VoicePipeline:
             self._speak_now(spoken(said, services.timezone))
 
     def _speak_now(self, text: str, remember: bool = True) -> None:
-        self._speaker = asyncio.create_task(self._speak(text, remember))
+        if not self._ended:
+            self._speaker = asyncio.create_task(self._speak(text, remember))
 
     async def _speak(self, text: str, remember: bool = True) -> None:
         """The reply's audio, sentence by sentence as the engine makes it, paced in real time
