@@ -212,6 +212,134 @@ async def hands_free() -> None:
         service.stop()
 
 
+BOOKING = ["I need a cab from MG Road to Koramangala.", "Tomorrow.",
+           "At nine in the morning.", "A sedan please."]
+
+
+async def call_latency(model: str, transport: str, service, clips) -> tuple[list, list, float]:
+    """One call playing `BOOKING` on the cab agent: per utterance, end of speech -> the first
+    reply audio and -> the answer's audio (after the acknowledgement, when one was said);
+    and the greeting's first audio after the stream's start (phones)."""
+    import json
+    import xml.etree.ElementTree as ET
+
+    import httpx
+    import numpy as np
+    from twilio.request_validator import RequestValidator
+    from websockets.asyncio.client import connect
+
+    from tests.fakes.carrier import CarrierClient
+
+    firsts, answers = [], []
+    greeting = float("nan")
+    if transport == "browser":
+        url = service.url.replace("http://", "ws://") + "/voice/ws"
+        async with connect(url, max_size=None) as ws:
+            await ws.send(json.dumps({"type": "start", "sample_rate": 16000}))
+            assert json.loads(await ws.recv())["type"] == "ready"
+            for clip in clips:
+                loud = np.flatnonzero(np.abs(clip) > 500)
+                data = np.concatenate([clip, np.zeros(16000 * 3, np.int16)]).astype("<i2")
+                started = time.monotonic()
+                ends = started + loud[-1] / 16000
+                sender = asyncio.create_task(stream_pcm(ws, data.tobytes(), started, 16000, 320))
+                first = reply = answer = None
+                async for message in ws:
+                    now = time.monotonic()
+                    if isinstance(message, bytes):
+                        first = first or now
+                        if reply is not None and answer is None:
+                            answer = now
+                    else:
+                        kind = json.loads(message)["type"]
+                        if kind == "reply":
+                            reply = now
+                        elif kind == "audio_end" and answer is not None:
+                            break
+                await sender
+                firsts.append(first - ends)
+                answers.append(answer - ends)
+        return firsts, answers, greeting
+    sid = f"CA{model}{transport}{time.monotonic_ns()}"
+    if transport == "twilio":
+        hook = f"{service.url}/telephony/twilio/voice"
+        form = {"CallSid": sid, "From": "+14155550100"}
+        answer = httpx.post(hook, data=form, headers={"X-Twilio-Signature": RequestValidator(
+            "bench-token").compute_signature(hook, form)})
+        stream = ET.fromstring(answer.text).find("./Connect/Stream")
+        client = CarrierClient(stream.get("url"))
+        params = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
+    else:
+        client = CarrierClient(service.url.replace("http://", "ws://")
+                               + "/telephony/exotel/stream", kind="exotel")
+        params = {}
+    async with client:
+        started = time.monotonic()
+        await client.start(sid, parameters=params, caller="09876543210")
+        await client.wait_for(lambda: any(i.event == "media" for i in client.log))
+        greeting = next(i.at for i in client.log if i.event == "media") - started
+        await client.quiet()
+        for clip in clips:
+            loud = np.flatnonzero(np.abs(clip) > 500)
+            mark = len(client.log)
+            began = time.monotonic()
+            await client.speak(clip)
+            ends = began + loud[-1] / 16000
+            silence = asyncio.create_task(client.silence(3.0))
+            await client.wait_for(lambda m=mark, e=ends: any(i.event == "media" and i.at > e
+                                                             for i in client.log[m:]))
+            await silence
+            await client.quiet(1.0)
+            media = [i for i in client.log[mark:] if i.event == "media" and i.at > ends]
+            firsts.append(media[0].at - ends)
+            gaps = [b.at - a.at for a, b in zip(media, media[1:], strict=False)]
+            # The answer after an acknowledgement comes after a gap in the audio.
+            cut = next((k + 1 for k, gap in enumerate(gaps) if gap > 0.3), None)
+            answers.append((media[cut].at if cut is not None else media[0].at) - ends)
+        await client.stop()
+    return firsts, answers, greeting
+
+
+async def phone_calls() -> None:
+    """End of speech -> first reply audio per transport (browser socket, Twilio, Exotel) on the
+    embedded model and on the echo model, and the greeting's latency."""
+    import statistics
+
+    from tests.service_process import ServiceProcess
+    from tests.speech_samples import spoken_samples
+
+    clips = []
+    for text in BOOKING:
+        samples, voice_rate = await spoken_samples([text])
+        clips.append(decode(encode(samples, voice_rate, "audio/wav"), 60).pcm)
+    print("Voice calls, the cab agent, the caller's four utterances of a booking, end of speech "
+          "-> first reply audio (an acknowledgement when the turn takes longer than 0.35 s) "
+          "and -> the answer's audio; median (max); VAD_SILENCE_MS=600 (default)")
+    for model in ("echo", "local"):
+        service = ServiceProcess(LLM_BACKEND=model, TWILIO_AUTH_TOKEN="bench-token",
+                                 LOG_LEVEL="WARNING").start()
+        try:
+            import httpx
+
+            for _ in range(300):  # the embedded model reads its prompt once at start-up
+                if httpx.get(f"{service.url}/ready", timeout=5).status_code == 200:
+                    break
+                await asyncio.sleep(1)
+            await call_latency(model, "browser", service, clips[:1])  # warm-up, unmeasured
+            for transport in ("browser", "twilio", "exotel"):
+                firsts, answers, greeting = await call_latency(model, transport, service, clips)
+                print(f"   {model:5s} {transport:7s} first audio {statistics.median(firsts):.2f} s"
+                      f" ({max(firsts):.2f}), answer {statistics.median(answers):.2f} s "
+                      f"({max(answers):.2f})"
+                      + (f", greeting {greeting:.2f} s" if greeting == greeting else ""))
+        finally:
+            service.stop()
+
+
 if __name__ == "__main__":
+    if "--calls" in sys.argv:
+        asyncio.run(phone_calls())
+        raise SystemExit(0)
     asyncio.run(main())
     asyncio.run(hands_free())
+    asyncio.run(phone_calls())
