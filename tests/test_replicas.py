@@ -203,8 +203,8 @@ async def test_a_cancel_from_another_replica_stops_the_turn(redis_url):
         assert (await one.post("/chat", json={"session_id": "x-rep",
                                               "query": "two of us"})).status_code == 200
         started = time.monotonic()
-        turn = asyncio.create_task(one.post("/chat", json={"session_id": "x-rep",
-                                                           "query": "tomorrow"}))
+        turn = asyncio.create_task(one.post("/chat", json={  # words the model has to read
+            "session_id": "x-rep", "query": "tomorrow would suit us best"}))
         for _ in range(200):
             if (await two.post("/session/x-rep/cancel")).json()["cancelled"]:
                 break

@@ -64,6 +64,7 @@ _DAYPART = {"am", "pm", "morning", "evening", "afternoon", "night", "tonight", "
 _TIME_LEFT = {"half", "past", "quarter", "to", "a"}
 _WORD = re.compile(r"[\w']+(?:[:.]\d+)?")
 SHORT_ANSWER_WORDS = 4
+READ_BACK = ":read-back"  # the attempts at a confirmation, beside the slots' own
 # A short answer to a date question is read without the model only when it names no time, and
 # to a time question only when it names no day: "tomorrow at 9" fills two slots, so the model
 # reads it.
@@ -177,6 +178,33 @@ def _named_choice(slot: Slot, message: str) -> str | None:
     return next(iter(named.values())) if len(named) == 1 else None
 
 
+_NOT_CUES = {"the", "and", "for", "you", "your", "what", "which", "who", "when", "where", "how",
+             "would", "should", "could", "like", "please", "tell", "give", "put", "this",
+             "that", "with", "from", "are", "is", "it", "its", "as", "said", "say", "example",
+             "any", "one", "ones", "our", "under", "want", "need", "booking", "book"}
+
+
+def _cued(slot: Slot, message: str) -> bool:
+    """Whether the message names this slot: a word of its name, description or question
+    ("the name is ...", "the car is ...")."""
+    cues = {w for w in tokens(" ".join(filter(None, (slot.name.replace("_", " "),
+                                                     slot.description, slot.question))))
+            if len(w) >= 3 and w not in _NOT_CUES}
+    said = set(tokens(message))
+    return bool(cues & said) or any(w.rstrip("s") in said for w in cues if len(w) > 3)
+
+
+def _listed_together(first: str, second: str, message: str) -> str | None:
+    """The words "<first> and <second>" (or the other way round) as the message says them,
+    when it lists the two together; else None."""
+    for a, b in ((first, second), (second, first)):
+        found = re.search(rf"{re.escape(a)}\s*,?\s+(?:and|or|plus|&)\s+(?:(?:a|an|the|my)\s+)?"
+                          rf"{re.escape(b)}", message, re.IGNORECASE)
+        if found:
+            return found.group(0)
+    return None
+
+
 def _reads(slot: Slot, words: str, now: datetime, tz: ZoneInfo) -> bool:
     reading = read(slot, words, now, tz)
     return reading.value is not None or reading.clarify is not None
@@ -261,8 +289,9 @@ class FormStrategy:
             state.confirming = False
             return self._question(state, None, "What would you like to change?", [], 0,
                                   count=False)
-        if asked is not None and not asked.required and asked.type != "boolean" and \
-                repairs.wants_skip(message):
+        if asked is not None and not asked.required and repairs.wants_skip(message) and (
+                asked.type != "boolean" or parse_boolean(message) is None
+                or "preference" in message.lower()):  # "no" answers a yes/no; "skip" skips it
             state.values[asked.name], state.said[asked.name] = None, message
             state.attempts.pop(asked.name, None)
             return await self._next(state, _Turn(), [], 0)
@@ -310,6 +339,7 @@ class FormStrategy:
         changed = await self._take(state, turn, ctx, events, on_step, direct)
         if changed:
             state.confirming = False
+            state.attempts.pop(READ_BACK, None)
         return await self._next(state, turn, events, steps + turn.actions_run, asked)
 
     def _direct(self, state: FormState, asked: Slot | None, message: str,
@@ -396,8 +426,13 @@ class FormStrategy:
             state.confirming = True
             return self._question(state, None, self._read_back(state), events, steps,
                                   "confirm", count=False)
-        if state.confirming:  # nothing changed and no yes: read it back again
-            return self._question(state, None, self._read_back(state), events, steps,
+        if state.confirming:  # nothing changed and no yes: read it back again, saying how
+            tries = state.attempts.get(READ_BACK, 0) + 1
+            state.attempts[READ_BACK] = tries
+            if tries >= self._definition.max_attempts:  # never a read-back forever
+                return self._hand_off(state, events, steps)
+            return self._question(state, None, "Please say yes to confirm, or tell me what to "
+                                  f"change. {self._read_back(state)}", events, steps,
                                   "confirm", count=False)
         return self._finish(state, events, steps)
 
@@ -469,6 +504,18 @@ class FormStrategy:
             if kept is not None:
                 words[slot.name] = widen(slot, kept, message)
         self._redirect(words, message, state, asked)
+        if asked is not None and asked.type == "text" and asked.name in words:
+            # One answer listed in two parts ("a Tata Nexon and a Tata Punch" for the cars),
+            # which the model split over the asked free-text slot and another empty one (the
+            # name "Tata Punch"): the whole list answers the question, unless the message
+            # names the other slot ("..., and the name is Arjun").
+            for slot in self._spec.slots:
+                if slot.type == "text" and slot.name != asked.name and slot.name in words and \
+                        not state.filled(slot.name) and not _cued(slot, message):
+                    joined = _listed_together(words[asked.name], words[slot.name], message)
+                    if joined is not None:
+                        words.pop(slot.name)
+                        words[asked.name] = joined
         for slot in self._spec.slots:  # an option named word for word, which the model missed
             if slot.type == "choice" and slot.name not in words and not state.filled(slot.name):
                 named = _named_choice(slot, message)
@@ -508,6 +555,8 @@ class FormStrategy:
             takers = [s for s in self._spec.slots if s.type not in ("text", "boolean")
                       and s.name != asked.name and s.name not in words
                       and _reads(s, value, now, self._tz)]
+            if any(s.type in ("time", "date") for s in takers):  # "2 pm" is a time, not 2
+                takers = [s for s in takers if s.type not in ("integer", "number")]
             filled = [s for s in takers if state.filled(s.name)]
             target = filled[0] if len(filled) == 1 else takers[0] if len(takers) == 1 else None
             if target is not None:

@@ -188,6 +188,7 @@ class VoicePipeline:
             if listener in done:
                 listener.result()  # a refusal or a drop ends it here
                 # `stop`: nobody listens any more, but a turn under way is finished and saved.
+                log.info("%s call %s: the caller hung up", self._io.name, self.call.session_id)
                 self._ended = True
                 if self._speaker is not None:
                     self._speaker.cancel()

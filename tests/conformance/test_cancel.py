@@ -45,8 +45,8 @@ async def test_cancel_a_turn_waiting_on_a_slow_model(store, clock):
         before = (await client.get("/session/c1")).json()
         llm.extend([slow])
         started = time.monotonic()
-        turn = asyncio.create_task(client.post("/chat", json={"session_id": "c1",
-                                                              "query": "tomorrow"}))
+        turn = asyncio.create_task(client.post("/chat", json={  # words the model has to read
+            "session_id": "c1", "query": "tomorrow would suit us best"}))
         assert (await cancel_when_running(client, "c1")) == {"cancelled": True}
         stopped = await turn
         took = time.monotonic() - started
@@ -54,7 +54,8 @@ async def test_cancel_a_turn_waiting_on_a_slow_model(store, clock):
         assert took < SLOW_MODEL_SECONDS / 10  # stopped, not waited out
         assert (await client.get("/session/c1")).json() == before  # as before that turn
         llm.extend([{"date": "tomorrow"}])
-        after = await client.post("/chat", json={"session_id": "c1", "query": "tomorrow"})
+        after = await client.post("/chat", json={"session_id": "c1",
+                                                  "query": "tomorrow would suit us best"})
         assert after.status_code == 200 and after.json()["asking"] == "time"  # at once
         assert (await client.post("/session/c1/cancel")).json() == {"cancelled": False}
         assert (await client.post("/session/nope/cancel")).status_code == 404
