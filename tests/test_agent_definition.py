@@ -64,3 +64,14 @@ def test_prompt_follows_the_local_date_and_the_user():
     assert "2026-11-25" in prompt(ActionContext("s", "u1", before))
     assert "u2" in prompt(ActionContext("s", "u2", after))
     assert "No user is known" in prompt(ActionContext("s", None, after))
+
+
+def test_example_values_may_be_written_as_yaml_numbers_and_booleans():
+    """A user wrote `known: {guests: 2}`; the model is shown the words they stand for."""
+    from agent_session.agent.slots import Example
+
+    example = Example.model_validate({"message": "two of us, with breakfast",
+                                      "known": {"guests": 2, "nights": 3.5},
+                                      "extract": {"breakfast": True, "late": False}})
+    assert example.known == {"guests": "2", "nights": "3.5"}
+    assert example.extract == {"breakfast": "yes", "late": "no"}

@@ -156,3 +156,18 @@ def test_api_key(files, capsys):
 def test_unreachable_service_exit_2(files, capsys):
     assert main([str(files["cases"]), "--url", "http://127.0.0.1:9"]) == 2
     assert "cannot reach the service at http://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_an_agent_file_the_service_cannot_load_exit_2(files, tmp_path, monkeypatch, capsys):
+    """In process (no --url): the agent file is wrong, so the service cannot start; the
+    command says why in one line, not a traceback."""
+    agent = tmp_path / "broken_agent.yaml"
+    agent.write_text("name: broken\nform:\n  slots: []\n", encoding="utf-8")
+    monkeypatch.setenv("AGENTS", str(agent))
+    monkeypatch.setenv("LLM_BACKEND", "none")
+    monkeypatch.setenv("LOG_FILE", "")
+    assert main([str(files["cases"])]) == 2
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()[-1]  # after the service's own log line, if any
+    assert last.startswith("error: the service cannot start: ") and "broken_agent.yaml" in last
+    assert "Traceback" not in err

@@ -96,3 +96,26 @@ async def test_a_read_back_answered_with_neither_yes_nor_a_change_ends_in_a_hand
     await say(garage, "in the morning", {})
     body = await say(garage, "in the morning", {})
     assert body["outcome"] == "handoff"
+
+
+async def test_a_count_with_its_noun_is_the_count_not_a_time(garage):
+    """"actually make it four cars" while the time is asked: the model read "four" as the
+    hour; the count's noun says whose it is."""
+    await say(garage, "two cars", {"cars": "two"})
+    await say(garage, "Honda City", {"vehicle": "Honda City"})
+    await say(garage, "no", None)
+    await say(garage, "Asha", {"name": "Asha"})
+    body = await say(garage, "actually make it four cars", {"time": "four"})
+    assert body["asking"] == "time"
+    assert (await values(garage))["cars"] == 4
+
+
+async def test_another_time_answering_morning_or_evening_is_that_time(garage):
+    await say(garage, "two cars", {"cars": "two"})
+    await say(garage, "Honda City", {"vehicle": "Honda City"})
+    await say(garage, "no", None)
+    await say(garage, "Asha", {"name": "Asha"})
+    body = await say(garage, "at 4", None)  # a bare hour: asked back
+    assert body["query"] == "Is that 4 in the morning or 4 in the evening?"
+    body = await say(garage, "10 am", None)
+    assert body["outcome"] == "confirm" and (await values(garage))["time"] == "10:00"

@@ -32,7 +32,7 @@ from ..events import Event, FinalResult, Question, UserMessage
 from ..llm.base import JSONRequest, LLMClient
 from ..llm.messages import current_task
 from ..metrics import Metrics
-from . import repairs
+from . import repairs, typed_finder
 from .actions import ActionArgumentsError, ActionContext, ActionRegistry
 from .definition import AgentDefinition
 from .form_state import FormState
@@ -173,8 +173,13 @@ def _named_choice(slot: Slot, message: str) -> str | None:
     """The words of the one option (value or synonym) the message names whole, if exactly one
     option is named."""
     text = " ".join(tokens(message))
-    named = {c.value: phrase for c in slot.choices for phrase in [c.value, *c.synonyms]
-             if tokens(phrase) and re.search(rf"\b{re.escape(' '.join(tokens(phrase)))}\b", text)}
+    hits = [(c.value, phrase, found.span()) for c in slot.choices
+            for phrase in [c.value, *c.synonyms] if tokens(phrase)
+            for found in re.finditer(rf"\b{re.escape(' '.join(tokens(phrase)))}\b", text)]
+    # A phrase inside a longer one that is named ("single" in "two single beds") does not count.
+    whole = [(value, phrase) for value, phrase, (a, b) in hits
+             if not any(x <= a and b <= y and (y - x) > (b - a) for _, _, (x, y) in hits)]
+    named = {value: phrase for value, phrase in whole}
     return next(iter(named.values())) if len(named) == 1 else None
 
 
@@ -184,14 +189,20 @@ _NOT_CUES = {"the", "and", "for", "you", "your", "what", "which", "who", "when",
              "any", "one", "ones", "our", "under", "want", "need", "booking", "book"}
 
 
-def _cued(slot: Slot, message: str) -> bool:
+def _cued(slot: Slot, message: str, slots: list[Slot] = ()) -> bool:
     """Whether the message names this slot: a word of its name, description or question
-    ("the name is ...", "the car is ...")."""
+    ("the name is ...", "the car is ..."), other than the words naming another slot (the
+    "guest" of `guest_name` also names `guests`)."""
     cues = {w for w in tokens(" ".join(filter(None, (slot.name.replace("_", " "),
                                                      slot.description, slot.question))))
             if len(w) >= 3 and w not in _NOT_CUES}
+    for other in slots:
+        if other is not slot:
+            named = set(tokens(other.name.replace("_", " ")))
+            cues -= named | {w.rstrip("s") for w in named} | {f"{w}s" for w in named}
     said = set(tokens(message))
-    return bool(cues & said) or any(w.rstrip("s") in said for w in cues if len(w) > 3)
+    return bool(cues & said) or any(w.rstrip("s") in said or f"{w}s" in said for w in cues
+                                    if len(w) > 3)
 
 
 def _listed_together(first: str, second: str, message: str) -> str | None:
@@ -356,7 +367,8 @@ class FormStrategy:
             return None
         reading = read(asked, message, ctx.now, self._tz)
         out_of_bounds = asked.type in ("integer", "number") and parse_number(message) is not None
-        return reading if reading.ok or out_of_bounds else None
+        # A bare hour asked back ("morning or evening?") needs no model either.
+        return reading if reading.ok or reading.clarify is not None or out_of_bounds else None
 
     async def _take(self, state: FormState, turn: _Turn, ctx: ActionContext,
                     events: list[Event], on_step: StepCallback | None,
@@ -517,10 +529,48 @@ class FormStrategy:
                         words.pop(slot.name)
                         words[asked.name] = joined
         for slot in self._spec.slots:  # an option named word for word, which the model missed
-            if slot.type == "choice" and slot.name not in words and not state.filled(slot.name):
-                named = _named_choice(slot, message)
-                if named is not None:
-                    words[slot.name] = named
+            if slot.type != "choice":  # (or shortened: "single" of "two single beds")
+                continue
+            named = _named_choice(slot, message)
+            if named is None:
+                continue
+            if (slot.name not in words and not state.filled(slot.name)) or (
+                    slot.name in words and words[slot.name].lower() != named.lower() and
+                    repairs.overlaps(words[slot.name], named) and
+                    len(tokens(named)) > len(tokens(words[slot.name]))):
+                words[slot.name] = named
+        # A date, a time or a count the message plainly holds, which the model left out
+        # ("... for 2 guests for 3 nights from tomorrow, arriving at 6 pm ...").
+        empty = [s for s in self._spec.slots if s.type in ("date", "time", "integer", "number")
+                 and s.name not in words and not state.filled(s.name)]
+        for name, said in typed_finder.missed(empty, message).items():
+            if not any(repairs.overlaps(said, taken) for other, taken in words.items()
+                       if self._spec.slot(other).type != "text"):
+                words[name] = said
+        # A count said with its noun ("make it four nights") belongs to that count, not to a
+        # time or date the model read from its number.
+        counts = [s for s in self._spec.slots if s.type in ("integer", "number")]
+        for slot in counts:
+            phrase = typed_finder.count_phrase(slot, message, counts)
+            if phrase is None or slot.name in words:
+                continue
+            misread = [n for n, w in words.items() if self._spec.slot(n).type in
+                       ("time", "date") and set(tokens(w)) <= set(tokens(phrase))]
+            if misread:
+                for name in misread:
+                    words.pop(name)
+                words[slot.name] = phrase
+        # Free-text words that hold another slot's value ("A suite for 8 people" given as the
+        # guest's name, "2 guests" as the name) are not that slot's, unless the message names
+        # the slot or it was asked.
+        for slot in self._spec.slots:
+            if slot.type == "text" and slot.name in words and (asked is None or
+                                                               slot.name != asked.name) and \
+                    not _cued(slot, message, self._spec.slots) and any(
+                        o.type != "text" and o.name in words and o is not slot and
+                        repairs.overlaps(words[slot.name], words[o.name])
+                        for o in self._spec.slots):
+                words.pop(slot.name)
         for name in list(words):
             twin = next((other for other in words if other != name and name in words
                          and words[other].lower() == words[name].lower()), None)

@@ -68,6 +68,9 @@ def settle_half(pending: PendingHour, message: str) -> str | None:
     found = {m.lastgroup for m in _HALF.finditer(message)}
     if len(found) != 1:
         return None
+    said = {int(n) for n in re.findall(r"\b(\d{1,2})(?::\d{2})?\b", message)}
+    if said and said != {pending.hour % 12 or 12}:
+        return None  # "10 am" answers with another time: read as a time, not a half-day
     hour = pending.hour % 12 + (12 if found == {"pm"} else 0)
     return f"{hour:02d}:{pending.minute:02d}"
 

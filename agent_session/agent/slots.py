@@ -163,6 +163,17 @@ class Example(BaseModel):
     known: dict[str, str] = Field(default_factory=lambda: {})
     extract: dict[str, str] = Field(default_factory=lambda: {})
 
+    @field_validator("known", "extract", mode="before")
+    @classmethod
+    def _as_words(cls, value: Any) -> Any:
+        """Values written as YAML numbers or booleans (`guests: 2`, `breakfast: true`) are
+        taken as the words they stand for."""
+        if not isinstance(value, dict):
+            return value
+        return {key: ("yes" if item else "no") if isinstance(item, bool) else
+                str(item) if isinstance(item, int | float) else item
+                for key, item in value.items()}
+
 
 class FormSpec(BaseModel):
     instructions: str = DEFAULT_INSTRUCTIONS

@@ -17,6 +17,8 @@ from typing import TextIO
 
 import httpx
 
+from ..agent.custom_actions import AgentFileError
+from ..errors import ConfigurationError
 from .cases import CaseFile, CaseFileError, load_case_file
 from .player import CaseResult, evaluate
 from .report import Progress, summarize, table, write_junit
@@ -94,6 +96,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         results = asyncio.run(run(args, case_files, out))
     except CaseFileError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 2
+    except (AgentFileError, ConfigurationError) as exc:  # the service cannot start: say why
+        print(f"error: the service cannot start: {exc}", file=sys.stderr, flush=True)
         return 2
     summary = summarize(results)
     print(file=out)

@@ -1,0 +1,82 @@
+"""Typed values the model left out of a long message, found by the service's own readers.
+
+The embedded model sometimes returns two of six values from "a double room for 2 guests for 3
+nights from tomorrow, arriving at 6 pm, under Ada Lovelace". The words for a date, a time or a
+count are plain enough to find without it: a count is a number followed by a word of its slot
+("2 guests", "three nights", "four people"), a date or a time a phrase of the usual shapes. A
+phrase is offered only when exactly one empty slot of its type could take it, and the slot's
+own reader still decides (bounds, a bare hour asked back, a day in the past refused).
+"""
+
+from __future__ import annotations
+
+import re
+
+from .slots import Slot, tokens
+
+_NUMBER = (r"(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+           r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|"
+           r"a couple of|a dozen|half a dozen)")
+_WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_MONTH = (r"(?:january|february|march|april|may|june|july|august|september|october|november|"
+          r"december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)")
+_DATE = re.compile(
+    rf"\b(?:the day after tomorrow|today|tomorrow|tonight|(?:next|this|coming) {_WEEKDAY}|"
+    rf"(?:on )?{_WEEKDAY}|in {_NUMBER} (?:days?|weeks?)|(?:next|this) week(?:end)?|"
+    rf"(?:the )?\d{{1,2}}(?:st|nd|rd|th)(?: of {_MONTH})?|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?|"
+    rf"\d{{1,2}} {_MONTH})\b", re.IGNORECASE)
+_HOUR = r"(?:\d{1,2}(?:[:.]\d{2})?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_DAYPART = (r"(?:\s*(?:am|pm|a\.m\.|p\.m\.)|\s+o'?clock|\s+in the (?:morning|afternoon|evening)"
+            r"|\s+at night)")
+_TIME = re.compile(  # the fuller forms first: "at 6 pm" is "6 pm", not a bare "at 6"
+    rf"\b(?:(?:at|around|about|by)\s+)?(?:{_HOUR}{_DAYPART}+|\d{{1,2}}:\d{{2}}|noon|midday|"
+    rf"midnight|(?:half past|quarter past|quarter to) {_HOUR}{_DAYPART}*|"
+    rf"(?<=at ){_HOUR}|(?<=around ){_HOUR}|(?<=about ){_HOUR})\b", re.IGNORECASE)
+_STOP = {"the", "and", "how", "many", "much", "what", "which", "will", "would", "with", "for",
+         "you", "your", "that", "this", "are", "from", "into", "stay", "number"}
+
+
+def _forms(text: str) -> set[str]:
+    words = {w for w in tokens(text) if len(w) >= 3 and w not in _STOP}
+    return words | {w[:-1] for w in words if w.endswith("s") and len(w) > 3} | \
+        {f"{w}s" for w in words}
+
+
+def _cues(slot: Slot, others: list[Slot]) -> set[str]:
+    """The slot's name words, and its description's words that name no other slot."""
+    taken = set().union(*(_forms(o.name.replace("_", " ")) for o in others if o is not slot))
+    return _forms(slot.name.replace("_", " ")) | (_forms(slot.description or "") - taken)
+
+
+def count_phrase(slot: Slot, message: str, others: list[Slot] = ()) -> str | None:
+    """"2 guests", "three nights", "four people": a number right before a word of the slot."""
+    cues = _cues(slot, list(others))
+    for found in re.finditer(rf"\b({_NUMBER})\s+([a-z]+)(?:\s+([a-z]+))?\b", message,
+                             re.IGNORECASE):
+        if found.group(2).lower() in cues:  # "2 guests"
+            return message[found.start():found.end(2)]
+        if found.group(3) and found.group(3).lower() in cues:  # "2 adult guests"
+            return found.group(0)
+    return None
+
+
+def phrases(kind: str, message: str) -> list[str]:
+    pattern = _DATE if kind == "date" else _TIME
+    return [m.group(0) for m in pattern.finditer(message)]
+
+
+def missed(slots: list[Slot], message: str) -> dict[str, str]:
+    """Words for the empty typed `slots` the message plainly holds: slot name -> words."""
+    found: dict[str, str] = {}
+    for kind in ("date", "time"):
+        open_slots = [s for s in slots if s.type == kind]
+        said = phrases(kind, message)
+        if len(open_slots) == 1 and len(said) == 1:
+            found[open_slots[0].name] = said[0]
+    counts = [s for s in slots if s.type in ("integer", "number")]
+    for slot in counts:
+        phrase = count_phrase(slot, message, counts)
+        if phrase is not None and sum(count_phrase(other, phrase, counts) is not None
+                                      for other in counts) == 1:
+            found[slot.name] = phrase
+    return found
