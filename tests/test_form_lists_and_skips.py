@@ -119,3 +119,30 @@ async def test_another_time_answering_morning_or_evening_is_that_time(garage):
     assert body["query"] == "Is that 4 in the morning or 4 in the evening?"
     body = await say(garage, "10 am", None)
     assert body["outcome"] == "confirm" and (await values(garage))["time"] == "10:00"
+
+
+async def test_dates_times_and_counts_the_model_left_out_are_found(garage):
+    """The embedded model returned two values of six from a long message: the service reads
+    the plain date, time and count phrases itself (one phrase per empty slot of its type)."""
+    body = await say(garage, "Please book 2 cars, a Honda City, at 6 pm",
+                     {"vehicle": "Honda City"})
+    known = await values(garage)
+    assert known["cars"] == 2 and known["time"] == "18:00"
+    assert body["asking"] == "pickup"
+
+
+def test_the_finder_takes_a_count_by_its_noun_and_a_phrase_per_empty_slot():
+    from agent_session.agent.slots import Slot
+    from agent_session.agent.typed_finder import missed
+
+    slots = [Slot(name="nights", type="integer", description="how many nights", question="?"),
+             Slot(name="guests", type="integer", description="how many people stay",
+                  question="?"),
+             Slot(name="check_in", type="date", question="?"),
+             Slot(name="arrival", type="time", question="?")]
+    assert missed(slots, "a room for 2 guests for three nights from tomorrow, at 6 pm") == {
+        "guests": "2 guests", "nights": "three nights", "check_in": "tomorrow",
+        "arrival": "at 6 pm"}
+    assert missed(slots, "four people") == {"guests": "four people"}  # from the description
+    assert missed(slots, "tomorrow or friday") == {}  # two dates for one slot: not guessed
+    assert missed(slots[:1], "2 guests") == {}  # no slot of that noun
