@@ -7,13 +7,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 
-from .errors import (
-    AgentMismatch,
-    SessionForbidden,
-    SessionNotFound,
-    ShuttingDown,
-    Unauthorized,
-)
+from .errors import SessionNotFound, ShuttingDown, Unauthorized
 from .services import Services
 
 
@@ -63,7 +57,7 @@ async def check_session(services: Services, session_id: str | None, user_id: str
                         agent: str | None) -> None:
     """Before a long-lived front (a voice call) starts: 503 when shutting down, 404 for an
     unknown agent, 403 for another user's session, 409 for another agent's. A turn checks the
-    same again under its lock."""
+    same again under its lock (`SessionManager.agent_for`)."""
     if not services.manager.taking_turns:
         raise ShuttingDown("This instance is shutting down; connect again.")
     if agent is not None:
@@ -74,8 +68,4 @@ async def check_session(services: Services, session_id: str | None, user_id: str
         stored = await services.manager.get(session_id)
     except SessionNotFound:
         return
-    if stored.user_id is not None and stored.user_id != user_id:
-        raise SessionForbidden("This session belongs to another user.")
-    own = stored.agent or services.agents.default
-    if agent is not None and agent != own:
-        raise AgentMismatch(f"This session belongs to the agent {own!r}.")
+    services.manager.agent_for(stored, user_id, agent)

@@ -128,13 +128,19 @@ class SessionManager:
                 session = Session(session_id=session_id, user_id=user_id, created_at=now,
                                   updated_at=now, expires_at=now,
                                   agent=self.agents.get(agent).name)
-            elif session.user_id is not None and session.user_id != user_id:
-                raise SessionForbidden("This session belongs to another user.")
-            own = session.agent or self.agents.default  # earlier releases ran one agent
-            if agent is not None and agent != own:
-                raise AgentMismatch(f"Session {session_id} belongs to the agent {own!r}, not "
-                                    f"{agent!r}; start a new session for {agent!r}.")
-            yield OpenTurn(session, held, self.agents.get(own))
+            yield OpenTurn(session, held, self.agent_for(session, user_id, agent))
+
+    def agent_for(self, session: Session, user_id: str | None,
+                  agent: str | None) -> HostedAgent:
+        """The stored session's agent, if `user_id` may use it (403) and `agent`, when named,
+        is that agent (409). Turns check it under their lock; a voice call also at its start."""
+        if session.user_id is not None and session.user_id != user_id:
+            raise SessionForbidden("This session belongs to another user.")
+        own = session.agent or self.agents.default  # earlier releases ran one agent
+        if agent is not None and agent != own:
+            raise AgentMismatch(f"Session {session.session_id} belongs to the agent {own!r}, "
+                                f"not {agent!r}; start a new session for {agent!r}.")
+        return self.agents.get(own)
 
     async def play(self, turn: OpenTurn, query: str,
                    on_step: StepCallback | None = None, heard: str | None = None) -> TurnResult:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from .test_form_repairs import say
+
 AGENT = """
 name: garage
 description: Books cars in for a service.
@@ -32,17 +34,7 @@ async def garage(harness_factory, tmp_path):
         yield h
 
 
-async def say(h, query: str, extracted: dict | None, session_id: str = "g1") -> dict:
-    calls = len(h.llm.requests)
-    if extracted is not None:
-        h.llm.extend([extracted])
-    response = await h.chat(query, session_id=session_id)
-    assert response.status_code == 200, response.text
-    assert len(h.llm.requests) == calls + (extracted is not None), "model calls"
-    return response.json()
-
-
-async def values(h, session_id: str = "g1") -> dict:
+async def values(h, session_id: str = "t1") -> dict:
     return (await h.client.get(f"/session/{session_id}")).json()["messages"][-1]["form"][
         "values"]
 

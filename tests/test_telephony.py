@@ -121,12 +121,7 @@ async def test_a_call_greets_takes_a_turn_by_voice_and_by_keypad_then_stops(serv
         await client.quiet()
         greeting_marks = sum(1 for i in client.log if i.event == "mark")
         assert greeting_marks == 2  # "Hello!" and the question: a mark after each sentence
-        await client.speak(speech["cab"])
-        await client.silence(1.0)
-        await client.wait_for(lambda: turns(service, "CA200") == 1)
-        await client.quiet()
-        await client.press("42#")
-        await client.wait_for(lambda: turns(service, "CA200") == 2)
+        await voice_then_keys(client, service, "CA200", speech["cab"], "42#")
         await client.quiet()
         await client.stop()
         await client.wait_for(lambda: client.closed is not None, 10)
@@ -214,11 +209,15 @@ async def test_a_carrier_that_hangs_up_without_stop_leaves_the_last_complete_tur
     assert turns(service, "CA600") == 1
 
 
-def exotel_url(service: ServiceProcess, rate: int | None = None, key: str | None = KEY) -> str:
-    base = service.url.replace("http://", "ws://")
-    if key is not None:
-        base = base.replace("ws://", f"ws://exotel:{key}@")
-    return base + "/telephony/exotel/stream" + (f"?sample-rate={rate}" if rate else "")
+async def voice_then_keys(client: CarrierClient, service: ServiceProcess, session_id: str,
+                          pcm: np.ndarray, keys: str) -> None:
+    """One turn said (then the silence that ends it) and one pressed, each waited for."""
+    await client.speak(pcm)
+    await client.silence(1.0)
+    await client.wait_for(lambda: turns(service, session_id) == 1)
+    await client.quiet()
+    await client.press(keys)
+    await client.wait_for(lambda: turns(service, session_id) == 2)
 
 
 def basic(key: str) -> dict[str, str]:
@@ -235,12 +234,7 @@ async def test_exotel_needs_the_key_and_sends_chunks_it_accepts(service, speech)
         await client.start("exo-2", caller="09876543210")
         await client.wait_for(lambda: "media" in client.events())
         await client.quiet()
-        await client.speak(speech["cab"])
-        await client.silence(1.0)
-        await client.wait_for(lambda: turns(service, "exo-2") == 1)
-        await client.quiet()
-        await client.press("7")
-        await client.wait_for(lambda: turns(service, "exo-2") == 2)
+        await voice_then_keys(client, service, "exo-2", speech["cab"], "7")
         await client.stop()
         await client.wait_for(lambda: client.closed is not None, 10)
     assert client.closed[0] == 1000
