@@ -75,3 +75,23 @@ def test_example_values_may_be_written_as_yaml_numbers_and_booleans():
                                       "extract": {"breakfast": True, "late": False}})
     assert example.known == {"guests": "2", "nights": "3.5"}
     assert example.extract == {"breakfast": "yes", "late": "no"}
+
+
+def test_an_agent_file_is_read_as_yaml_1_2(tmp_path):
+    """`10:00` stays a time and `no` a word (YAML 1.1 reads 600 and false)."""
+    path = tmp_path / "spa.yaml"
+    path.write_text("""
+name: spa
+form:
+  slots:
+    - {name: time, type: time, question: When}
+    - {name: robe, type: choice, choices: [yes, no, later], question: A robe}
+  examples:
+    - message: at ten
+      known:
+        time: 10:00
+      extract: {time: at ten}
+""")
+    definition = load_definition(path)
+    assert definition.form.examples[0].known == {"time": "10:00"}
+    assert [c.value for c in definition.form.slots[1].choices] == ["yes", "no", "later"]

@@ -88,6 +88,8 @@ def folder(tmp_path: Path) -> Path:
     (tmp_path / "cab.yaml").write_text(Path(CAB).read_text())
     (tmp_path / "cases").mkdir()  # sub-folders are not read
     (tmp_path / "cases" / "x.yaml").write_text("not: an agent")
+    # a case file beside the agents is not one of them
+    (tmp_path / "tables.cases.yaml").write_text("agent: tables\ncases: [{first: hi}]\n")
     return tmp_path
 
 

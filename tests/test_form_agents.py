@@ -42,6 +42,21 @@ async def test_a_second_form_agent_books_with_its_own_action(harness_factory):
             "Message: I'd like to see a dentist on Monday")
 
 
+@pytest.mark.parametrize(("reject", "said"), [
+    (None, "No podiatrist on duty."),  # no `reject`: the action's own error
+    ("Sorry: {error}", "Sorry: No podiatrist on duty."),
+])
+async def test_a_refusal_says_the_action_s_own_error(harness_factory, tmp_path, reject, said):
+    text = DOCTOR.read_text().replace("          reject: We have no {said} here.\n",
+                                      f"          reject: '{reject}'\n" if reject else "")
+    path = tmp_path / "doctor.yaml"
+    path.write_text(text)
+    async with harness_factory(agent_file=str(path), agent_strategy="form") as h:
+        h.llm.extend([{"doctor": "podiatrist"}])
+        first = (await h.chat("a podiatrist please", session_id="d1")).json()
+        assert first["query"] == f"{said} Which kind of doctor do you need?"
+
+
 async def test_the_custom_action_works_in_the_react_loop_too(harness_factory):
     async with harness_factory(agent_file=str(DOCTOR), agent_strategy="react") as h:
         h.llm.extend([[call("find_doctor", specialty="cardiologist")],

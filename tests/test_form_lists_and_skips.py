@@ -138,3 +138,24 @@ def test_the_finder_takes_a_count_by_its_noun_and_a_phrase_per_empty_slot():
     assert missed(slots, "four people") == {"guests": "four people"}  # from the description
     assert missed(slots, "tomorrow or friday") == {}  # two dates for one slot: not guessed
     assert missed(slots[:1], "2 guests") == {}  # no slot of that noun
+
+
+async def test_one_standing_for_a_thing_is_no_count(garage):
+    """"the blue one": the model wrote the count 1, which the user never said."""
+    body = await say(garage, "the blue one, a Honda City", {"cars": "one",
+                                                             "vehicle": "Honda City"})
+    assert body["asking"] == "cars"
+    assert "cars" not in await values(garage)
+
+
+async def test_a_number_said_once_fills_one_slot(garage):
+    """"two in the afternoon" answers the time; the model also gave it as two cars."""
+    await say(garage, "one car", {"cars": "one"})
+    await say(garage, "Honda City", {"vehicle": "Honda City"})
+    await say(garage, "no", None)
+    await say(garage, "Asha", {"name": "Asha"})
+    body = await say(garage, "hmm, two in the afternoon would be great",
+                     {"time": "two in the afternoon", "cars": "two"})
+    assert body["outcome"] == "confirm"
+    known = await values(garage)
+    assert known["time"] == "14:00" and known["cars"] == 1

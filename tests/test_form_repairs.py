@@ -93,6 +93,19 @@ async def test_a_shortened_date_phrase_is_taken_whole(tables):
     assert state["values"]["date"] == "2026-11-27"
 
 
+@pytest.mark.parametrize(("message", "date"), [
+    ("table for two tomorrow at 8 pm", "2026-11-26"),  # the count is not the date's
+    ("table for six in two days at 8 pm", "2026-11-27")])
+async def test_a_number_before_a_date_is_the_date_s_only_before_days(tables, message, date):
+    count = "two" if "for two" in message else "six"
+    model_date = "tomorrow" if "tomorrow" in message else "days"
+    body = await say(tables, message, {"guests": count, "date": model_date, "time": "8 pm"})
+    assert body["asking"] == "name"
+    state = (await tables.client.get("/session/t1")).json()["messages"][-1]["form"]
+    assert (state["values"]["date"], state["values"]["guests"]) == (date, 2 if count == "two"
+                                                                    else 6)
+
+
 async def test_a_bare_hour_is_asked_back_never_refused(tables):
     body = await say(tables, "four people tomorrow at 9.",
                       {"guests": "four", "date": "tomorrow", "time": "9."})
@@ -146,10 +159,19 @@ async def test_confirmation_no_then_a_correction_reads_back_again(tables):
     assert body["final_response"]["guests"] == 2
 
 
-async def test_a_user_may_ask_for_a_person(tables):
+@pytest.mark.parametrize("message", [
+    "can I talk to a human?", "could I speak to a pharmacist please",
+    "just put me through to the front desk"])
+async def test_a_user_may_ask_for_a_person(tables, message):
     await fill_up_to_name(tables)
-    body = await say(tables, "can I talk to a human?", None)
+    body = await say(tables, message, None)
     assert body["outcome"] == "handoff"
+
+
+def test_speaking_of_someone_is_no_request_for_a_person():
+    from agent_session.agent.repairs import wants_person
+
+    assert not wants_person("I want to speak with the doctor about my knee")
 
 
 async def test_a_choice_by_synonym_or_misspelt(tables):

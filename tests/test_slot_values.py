@@ -48,9 +48,16 @@ def test_number_inside_a_phrase(text, expected):
 
 @pytest.mark.parametrize("text", [
     "4 or 5", "4-5", "four five", "blue", "", "the 5th", "the first", "that one", "a table",
+    "the mixd one", "a big one", "the other one",  # "one" standing for a thing
 ])
 def test_no_number_or_two_numbers_is_none(text):
     assert parse_number(text) is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("just one", 1), ("one and a half", 1.5), ("a table for one", 1), ("the big one, 3 boxes", 3)])
+def test_one_as_a_count_is_still_read(text, expected):
+    assert parse_number(text) == expected
 
 
 def test_integer_refuses_fractions():
@@ -134,3 +141,53 @@ def test_same_number():
     assert not same_number("6", "seven")
     assert not same_number("blue", "blue")
     assert not same_number("4 or 5", "4")
+
+
+@pytest.mark.parametrize(("words", "value"), [
+    ("555-0182", "555-0182"),
+    ("my number is 555-0182 thanks", "555-0182"),  # the one part the pattern matches whole
+    ("555-0182 or 555-0199", None),  # two: asked again
+    ("I don't have one", None)])
+def test_a_patterned_text_slot_takes_the_part_that_matches(words, value):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from agent_session.agent.slot_types import read
+    from agent_session.agent.slots import Slot
+
+    slot = Slot(name="phone", pattern=r"\+?[0-9][0-9 ()-]{5,}[0-9]", question="Your phone?",
+                description="a phone number")
+    reading = read(slot, words, datetime(2026, 11, 25, tzinfo=UTC), ZoneInfo("UTC"))
+    assert (reading.value if reading.ok else None) == value
+    if value is None:
+        assert reading.reason == f"\u201c{words}\u201d doesn't look like a phone number."
+
+
+@pytest.mark.parametrize(("days", "words", "value", "reason"), [
+    ("future", "yesterday", None, "2026-11-24 is in the past."),
+    ("past", "14 March 1961", "1961-03-14", None),  # a date of birth
+    ("past", "5/22/1958", "1958-05-22", None),
+    ("past", "March 14", "2026-03-14", None),  # no year: the last March 14
+    ("past", "tomorrow", None, "2026-11-26 is in the future."),
+    ("any", "yesterday", "2026-11-24", None),
+    ("any", "tomorrow", "2026-11-26", None)])
+def test_a_date_slot_takes_the_days_it_declares(days, words, value, reason):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from agent_session.agent.slot_types import read
+    from agent_session.agent.slots import Slot
+
+    tz = ZoneInfo("Asia/Kolkata")
+    slot = Slot(name="day", type="date", days=days, question="Which day?")
+    reading = read(slot, words, datetime(2026, 11, 25, 10, tzinfo=tz), tz)
+    assert (reading.value if reading.ok else None, reading.reason) == (value, reason)
+
+
+def test_days_is_only_for_a_date():
+    from pydantic import ValidationError
+
+    from agent_session.agent.slots import Slot
+
+    with pytest.raises(ValidationError, match="`days` is only for type date"):
+        Slot(name="n", type="integer", days="past", question="?")

@@ -1,13 +1,15 @@
 """The agents one service hosts: each from its own file, with its own actions, strategy and
 prompt, looked up by name for every turn.
 
-`AGENTS` names files and folders (every `*.yaml`, `*.yml`, `*.json` directly in a folder);
+`AGENTS` names files and folders (every `*.yaml`, `*.yml`, `*.json` directly in a folder, but
+test case files);
 `AGENT_FILE` is the one-file form; with neither, the bundled cab agent. A name used twice, or
 a `DEFAULT_AGENT` that is not among them, stops start-up with the setting to fix.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,11 +20,13 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import ConfigurationError, UnknownAgent
+from ..yaml12 import load_yaml
 from .actions import Action, ActionRegistry
 from .custom_actions import AgentFileError, build_custom_actions
 from .definition import AgentDefinition, ending_actions, load_definition
 from .strategy import AgentStrategy
 
+log = logging.getLogger(__name__)
 AGENT_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -46,6 +50,19 @@ class HostedAgent:
                 "result_schema": self.definition.schema}
 
 
+def _is_case_file(path: Path) -> bool:
+    """A test case file beside the agents (top-level `cases`, no `name`): not an agent, so a
+    folder of both loads; named on its own, it still fails as an agent file would."""
+    try:
+        data = load_yaml(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError):
+        return False  # loading it as an agent reports what is wrong
+    if isinstance(data, dict) and "cases" in data and "name" not in data:
+        log.info("AGENTS: %s is a case file, not an agent: skipped", path)
+        return True
+    return False
+
+
 def agent_files(agents: list[str], agent_file: Path | None) -> list[Path | None]:
     """The agent files to load, in order; `None` stands for the bundled agent."""
     if not agents:
@@ -54,8 +71,8 @@ def agent_files(agents: list[str], agent_file: Path | None) -> list[Path | None]
     for entry in agents:
         path = Path(entry).expanduser()
         if path.is_dir():
-            inside = sorted(p for p in path.iterdir()
-                            if p.is_file() and p.suffix.lower() in AGENT_SUFFIXES)
+            inside = sorted(p for p in path.iterdir() if p.is_file() and
+                            p.suffix.lower() in AGENT_SUFFIXES and not _is_case_file(p))
             if not inside:
                 raise ConfigurationError(f"AGENTS names the folder {entry}, which holds no "
                                          "*.yaml, *.yml or *.json agent file.")

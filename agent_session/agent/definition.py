@@ -15,9 +15,9 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, Field, model_validator
 
+from ..yaml12 import load_yaml
 from .actions import Action, pydantic_action, schema_action
 from .slots import FormSpec
 
@@ -155,7 +155,7 @@ BUNDLED_AGENT = "cab_agent.yaml"
 def load_definition(path: Path | None = None) -> AgentDefinition:
     source = path or resources.files("agent_session") / "data" / BUNDLED_AGENT
     text = source.read_text(encoding="utf-8")
-    data = json.loads(text) if str(source).endswith(".json") else yaml.safe_load(text)
+    data = json.loads(text) if str(source).endswith(".json") else load_yaml(text)
     return AgentDefinition.model_validate(data)
 
 

@@ -32,14 +32,20 @@ from ..events import Event, FinalResult, Question, UserMessage
 from ..llm.base import JSONRequest, LLMClient
 from ..llm.messages import current_task
 from ..metrics import Metrics
-from . import repairs, typed_finder
+from . import names, repairs, typed_finder
 from .actions import ActionArgumentsError, ActionContext, ActionRegistry
 from .definition import AgentDefinition
 from .form_state import FormState
 from .loop import LoopLimits
 from .slot_types import Reading, read, settle_half
-from .slot_values import match_choice, number_words_in, parse_boolean, parse_number
-from .slots import CANCEL, FormSpec, Slot, ground, mentions, tokens
+from .slot_values import (
+    match_choice,
+    number_words_in,
+    parse_boolean,
+    parse_number,
+    times_said,
+)
+from .slots import CANCEL, FormSpec, Slot, fill, ground, mentions, tokens
 from .steps import ActionSteps, model_call
 from .strategy import StepCallback, TurnOutcome
 
@@ -52,11 +58,11 @@ RULES = (
     "goes to the field it changes. Add \"intent\": \"cancel\" only when the user wants to "
     "cancel or start over."
 )
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # Words that may stand before a date the model copied ("tomorrow") as part of the same phrase
 # ("the day after tomorrow", "in 3 days", "next Monday"): a phrase is taken whole.
 _DATE_LEFT = {"the", "day", "after", "next", "this", "coming", "following", "week", "in", "a",
               "on", "of", "weeks", "from", "two", "three"}
+_DATE_LEFT_NUMBERS = {"two", "three", "a"}
 _TIME_RIGHT = {"am", "pm", "a", "m", "in", "the", "morning", "evening", "afternoon", "night",
                "tonight", "o", "clock", "oclock"}
 _DAYPART = {"am", "pm", "morning", "evening", "afternoon", "night", "tonight", "m", "clock",
@@ -75,11 +81,6 @@ _DAY_WORDS = re.compile(r"\b(?:today|tonight|tomorrow|yesterday|day|days|week|we
                         r"february|march|april|may|june|july|august|september|october|"
                         r"november|december|next|this|coming)\b|\d(?:st|nd|rd|th)\b|\d[/-]\d",
                         re.IGNORECASE)
-
-
-def fill(template: str, values: dict[str, str]) -> str:
-    """`{name}` placeholders filled from `values`; unknown ones are left as written."""
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
 def state_of(history: list[Event]) -> tuple[FormState, str | None]:
@@ -133,6 +134,11 @@ def widen(slot: Slot, words: str, message: str) -> str:
         left = _DATE_LEFT if slot.type == "date" else _TIME_LEFT
         while first > 0 and spans[first - 1][0] in left:
             first -= 1
+        # A number is the date's only before "days" or "weeks" ("in two days"), not the
+        # count before it ("a table for two tomorrow").
+        while first < start and spans[first][0] in _DATE_LEFT_NUMBERS and \
+                spans[first + 1][0] not in ("days", "weeks", "day", "week"):
+            first += 1
         if slot.type == "time":
             end = last
             while end + 1 < len(spans) and spans[end + 1][0].strip(".") in _TIME_RIGHT:
@@ -153,8 +159,8 @@ def grounded(slot: Slot, value: str, message: str) -> str | None:
     said_numbers = number_words_in(message)
     if slot.type in ("integer", "number"):
         number = parse_number(value)
-        if number is not None and _canonical(number) in said_numbers:
-            return value
+        if number is not None:  # said as a number, or not at all ("the mixed one")
+            return value if _canonical(number) in said_numbers else None
     if slot.type == "choice":
         options = [(c.value, c.synonyms) for c in slot.choices]
         chosen = match_choice(value, options)
@@ -257,7 +263,8 @@ class FormStrategy:
             format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
         self._fallback = definition.fallback_question
         self.needs_warm_up = warm_up
-        self._date_slot = next((s for s in self._spec.slots if s.type == "date"), None)
+        self._date_slot = next((s for s in self._spec.slots if s.type == "date" and
+                                s.days != "past"), None)  # the day booked, not a birthday
         self._time_slot = next((s for s in self._spec.slots if s.type == "time"), None)
 
     async def prepare(self) -> None:
@@ -351,6 +358,17 @@ class FormStrategy:
         if changed:
             state.confirming = False
             state.attempts.pop(READ_BACK, None)
+        elif state.confirming and not turn.refused and turn.clarify is None and \
+                not repairs.marks_change(message):
+            # A longer answer to the read-back that changes nothing ("yes please, that's
+            # perfect", "no, that's not right"): its yes or no.
+            agreed = parse_boolean(message)
+            if agreed:
+                return self._finish(state, events, steps + turn.actions_run, confirmed=True)
+            if agreed is False:
+                state.confirming = False
+                return self._question(state, None, "What would you like to change?", events,
+                                      steps + turn.actions_run, count=False)
         return await self._next(state, turn, events, steps + turn.actions_run, asked)
 
     def _direct(self, state: FormState, asked: Slot | None, message: str,
@@ -544,7 +562,12 @@ class FormStrategy:
         empty = [s for s in self._spec.slots if s.type in ("date", "time", "integer", "number")
                  and s.name not in words and not state.filled(s.name)]
         for name, said in typed_finder.missed(empty, message).items():
-            if not any(repairs.overlaps(said, taken) for other, taken in words.items()
+            # Not words another typed slot took; for a count, only words with a number
+            # ("One VIP ticket" is a count though "VIP" is the seat).
+            count = self._spec.slot(name).type in ("integer", "number")
+            if not any(repairs.overlaps(said, taken) and
+                       (not count or number_words_in(taken))
+                       for other, taken in words.items()
                        if self._spec.slot(other).type != "text"):
                 words[name] = said
         # A count said with its noun ("make it four nights") belongs to that count, not to a
@@ -571,6 +594,7 @@ class FormStrategy:
                         repairs.overlaps(words[slot.name], words[o.name])
                         for o in self._spec.slots):
                 words.pop(slot.name)
+        self._names(words, message, state, asked)
         for name in list(words):
             twin = next((other for other in words if other != name and name in words
                          and words[other].lower() == words[name].lower()), None)
@@ -581,8 +605,58 @@ class FormStrategy:
                     first = next(s.name for s in self._spec.slots if s.name in (name, twin))
                     keep = first
                 words.pop(twin if keep == name else name)
-        cancel = raw.get("intent") == CANCEL and mentions(message, self._spec.cancel_words)
+        self._one_number_one_slot(words, message, asked)
+        cancel = mentions(message, self._spec.cancel_words) and (
+            raw.get("intent") == CANCEL or
+            (not words and repairs.drops_task(message, self._spec.cancel_words)))
         return words, cancel
+
+    def _one_number_one_slot(self, words: dict[str, str], message: str,
+                             asked: Slot | None) -> None:
+        """A number said once fills one slot: "two in the afternoon" answering the time is
+        not also two tickets. The slot asked keeps it, else the time."""
+        for name in [n for n in words if self._spec.slot(n).type in ("integer", "number")]:
+            number = parse_number(words[name])
+            if number is None or times_said(number, message) != 1:
+                continue
+            rivals = [o for o in words if o != name and self._spec.slot(o).type == "time"
+                      and _canonical(number) in number_words_in(words[o])]
+            if not rivals:
+                continue
+            if asked is not None and asked.name == name:
+                for other in rivals:
+                    words.pop(other)
+            else:
+                words.pop(name)
+
+    def _names(self, words: dict[str, str], message: str, state: FormState,
+               asked: Slot | None) -> None:
+        """A name slot's words that cannot be a name ("Hi", "my cousins", a "labradoodle"
+        the user wrote in lower case) are dropped; a name the model missed is taken: one the
+        user introduces ("Name's Rachel Green") for the person, else the message's one
+        capitalised name ("get Rosie in for a haircut") for the one empty name slot."""
+        named = [s for s in self._spec.slots if names.is_name(s)]
+        for slot in named:
+            said = words.get(slot.name)
+            if said is not None and (not names.could_be_name(said) or (
+                    (asked is None or slot.name != asked.name) and
+                    names.written_lower_only(said, message))):
+                words.pop(slot.name)
+        empty = [s for s in named if s.name not in words and not state.filled(s.name)]
+        taken = [*words.values(), *(v for v in state.said.values() if v)] + [
+            term for s in self._spec.slots if s.type == "choice" for c in s.choices
+            for term in (c.value, *c.synonyms)]
+        people = [s for s in empty if names.is_person(s)]
+        name = names.said_name(message)
+        if len(people) == 1 and name is not None and \
+                not any(repairs.overlaps(name, w) for w in taken):
+            words[people[0].name] = name
+            taken.append(name)
+            empty.remove(people[0])
+        if len(empty) == 1:
+            name = names.capitalised(message, taken)
+            if name is not None:
+                words[empty[0].name] = name
 
     def _redirect(self, words: dict[str, str], message: str, state: FormState,
                   asked: Slot | None) -> None:
@@ -638,17 +712,18 @@ class FormStrategy:
             placeholders["value"] = str(value)
             action = self._registry.get(rule.action)
             assert action is not None and action.run is not None
-            reason = fill(rule.reject, placeholders)
             arguments = {k: fill(v, placeholders) for k, v in rule.arguments.items()}
             try:
                 arguments = action.validate(arguments)
             except ActionArgumentsError:
-                return None, reason, 0
+                return None, rule.refusal(placeholders, None), 0
             started = time.perf_counter()
             observation = await self._steps.run(action.name, arguments, ctx)
             took = (time.perf_counter() - started) * 1000
             await self._steps.record(events, action.name, arguments, observation, on_step,
                                      took)
             resolved = rule.take(observation)
-            return (resolved, None, 1) if resolved is not None else (None, reason, 1)
+            if resolved is None:
+                return None, rule.refusal(placeholders, observation), 1
+            return resolved, None, 1
         return value, None, 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .slots import tokens
+from .slots import mentions, tokens
 
 _POLITE = re.compile(r"\b(please|sorry|um+|uh+|oh|excuse me|thanks|thank you|at all|really|"
                      r"for now|ok(?:ay)?|well)\b[,.!?]*", re.IGNORECASE)
@@ -25,7 +25,10 @@ _SKIP = re.compile(
 _HUMAN = re.compile(
     r"\b(?:talk|speak|chat)\s+(?:to|with)\s+(?:a|an|the|some|your)?\s*(?:real\s+|live\s+)?"
     r"(?:human|person|agent|someone|somebody|operator|representative|manager|staff)\b"
-    r"|\b(?:human|operator|representative)\s*(?:please)?$", re.IGNORECASE)
+    r"|\b(?:human|operator|representative)\s*(?:please)?$"
+    # "can I speak to a pharmacist?", "put me through to the front desk": any role
+    r"|\b(?:can|could|may)\s+i\s+(?:please\s+)?(?:talk|speak|chat)\s+(?:to|with)\b"
+    r"|\b(?:put|transfer|connect)\s+me\s+(?:through\s+)?(?:to|with)\b", re.IGNORECASE)
 _CHANGE = re.compile(
     r"\b(?:instead|make it|make that|change(?: it| that)?(?: to)?|actually|rather|no wait|"
     r"wait|correction|i meant|i mean|switch|not\s+\S+\s+but)\b", re.IGNORECASE)
@@ -48,6 +51,17 @@ def wants_repeat(message: str) -> bool:
 def wants_skip(message: str) -> bool:
     """"Skip", "no preference", "none": leave an optional slot empty."""
     return _SKIP.match(_bare(message)) is not None
+
+
+_NOT_CANCELLING = re.compile(r"\b(?:don'?t|do not|not|no need to|never)\s+(?:\w+\s+)?"
+                             r"(?:cancel|stop|forget)", re.IGNORECASE)
+
+
+def drops_task(message: str, cancel_words: list[str]) -> bool:
+    """A cancel word said without a "don't" before it: with nothing else in the message it
+    drops the task ("you know what, never mind, I'll sort it out myself"), which the model
+    alone does not always see."""
+    return mentions(message, cancel_words) and _NOT_CANCELLING.search(message) is None
 
 
 def wants_person(message: str) -> bool:

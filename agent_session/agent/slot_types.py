@@ -105,14 +105,41 @@ def read(slot: Slot, words: str, now: datetime, tz: ZoneInfo) -> Reading:
         if resolved.date is None:
             return Reading(reason=f"I couldn't work out a date from \u201c{words}\u201d.",
                            unreadable=True)
-        if resolved.date < now.astimezone(tz).date():
+        today = now.astimezone(tz).date()
+        if slot.days == "future" and resolved.date < today:
             return Reading(reason=f"{resolved.date.isoformat()} is in the past.")
+        day = resolved.date
+        if slot.days == "past" and day > today and _MONTH_DAY.search(words) and \
+                not re.search(r"\b\d{4}\b", words):
+            # "March 14" for a past day is the last March 14, not the next
+            day = day.replace(year=day.year - 1) if not (day.month == 2 and day.day == 29) \
+                else day
+            if day <= today:
+                return Reading(day.isoformat())
+        if slot.days == "past" and resolved.date > today:
+            return Reading(reason=f"{resolved.date.isoformat()} is in the future.")
         return Reading(resolved.date.isoformat())
     if kind == "time":
         return _read_time(slot, words, now, tz)
     if slot.pattern and not re.fullmatch(slot.pattern, words.strip()):
-        return Reading(reason=f"\u201c{words}\u201d doesn't look like {slot.description}.")
+        part = _matching_part(slot.pattern, words)
+        if part is None:
+            return Reading(reason=f"\u201c{words}\u201d doesn't look like {slot.description}.")
+        return Reading(part)
     return Reading(words)
+
+
+_MONTH_DAY = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|"
+                        r"\b\d{1,2}[/-]\d{1,2}\b", re.IGNORECASE)
+
+
+def _matching_part(pattern: str, words: str) -> str | None:
+    """The one part of the words the pattern matches whole ("my number is 555-0182" for a
+    phone pattern), else None."""
+    bare = pattern.removeprefix("^").removesuffix("$")
+    found = {m.group(0).strip() for m in re.finditer(rf"(?<!\w)(?:{bare})(?!\w)", words)}
+    found = {f for f in found if f and re.fullmatch(pattern, f)}
+    return found.pop() if len(found) == 1 else None
 
 
 def _read_time(slot: Slot, words: str, now: datetime, tz: ZoneInfo) -> Reading:

@@ -44,6 +44,15 @@ def _is_digits(token: str) -> bool:
     return token[-1].isdigit()
 
 
+def _is_pronoun(tokens: list[str], i: int) -> bool:
+    """"that one", "the mixed one", "a big one": "one" standing for a thing, not a count."""
+    if i > 0 and tokens[i - 1] in _DETERMINERS:
+        return True
+    return (i > 1 and tokens[i - 2] in _DETERMINERS | {"a", "an"}
+            and tokens[i - 1].isalpha() and tokens[i - 1] not in _SMALL
+            and tokens[i - 1] not in ("and", "or", "just", "only"))
+
+
 def _and_a_half(tokens: list[str], j: int, value: float) -> tuple[float, int]:
     if tokens[j:j + 3] == ["and", "a", "half"]:
         return value + 0.5, j + 3
@@ -64,7 +73,7 @@ def _read_words(tokens: list[str], i: int) -> tuple[float, int] | None:
         return 2, i + 1
     if first == "zero":
         return 0, i + 1
-    if first == "one" and i > 0 and tokens[i - 1] in _DETERMINERS and \
+    if first == "one" and _is_pronoun(tokens, i) and \
             following not in ("hundred", "thousand", "million", "billion"):
         return None
     total, current, last, j = 0.0, 0.0, "", i
@@ -144,6 +153,11 @@ def parse_integer(text: str) -> int | None:
     """As `parse_number`, but only a whole number: "2.5 people" is not an answer."""
     number = parse_number(text)
     return number if isinstance(number, int) else None
+
+
+def times_said(number: Number, text: str) -> int:
+    """How many times `text` says this number ("two ... 2 pm" says 2 twice)."""
+    return sum(1 for value in _numbers(text) if value == number)
 
 
 def number_words_in(text: str) -> set[str]:

@@ -29,12 +29,22 @@ DEFAULT_INSTRUCTIONS = ("You read one message from a user and copy out, in the u
                         "each detail it gives for the fields below.")
 
 
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """`{name}` placeholders filled from `values`; unknown ones are left as written."""
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+
 class ResolveRule(BaseModel):
     action: str
     when: str | None = Field(None, description="regex matched against all of the words")
     arguments: dict[str, str] = Field(default_factory=lambda: {})
     value: str = Field(min_length=1, description="dotted path into the observation")
-    reject: str = "I couldn't use “{said}”."
+    reject: str | None = Field(None, description="said when no value is found; {error} is "
+                               "the action's own error. Default: that error, else a generic "
+                               "sentence")
 
     @field_validator("when")
     @classmethod
@@ -53,6 +63,18 @@ class ResolveRule(BaseModel):
             return None
         groups = {k: v.lower() for k, v in found.groupdict().items() if v is not None}
         return {"said": said, **groups}
+
+    def refusal(self, placeholders: dict[str, str], observation: dict[str, Any] | None
+                ) -> str:
+        """What to say when this rule found no value: `reject` (with `{error}`, the action's
+        own error), else the action's error, else a generic sentence."""
+        error = observation.get("error") if isinstance(observation, dict) else None
+        error = str(error).strip() if isinstance(error, str | int | float) else ""
+        if self.reject is not None:
+            return fill(self.reject, {**placeholders, "error": error})
+        if error:
+            return error if error.endswith((".", "!", "?")) else f"{error}."
+        return fill("I couldn't use “{said}”.", placeholders)
 
     def take(self, observation: dict[str, Any]) -> str | None:
         """The value at `value`'s path, or None when the observation has none (or an error)."""
@@ -93,6 +115,9 @@ class Slot(BaseModel):
     pattern: str | None = None
     required: bool = True
     bare_hour: BareHour = "ask"
+    days: Literal["future", "past", "any"] = Field(
+        "future", description="for a date: today or later (a booking), today or earlier (a "
+        "date of birth), or any day")
     resolve: list[ResolveRule] = Field(default_factory=lambda: [])
 
     @field_validator("choices", mode="before")
@@ -119,6 +144,8 @@ class Slot(BaseModel):
         if (self.min is not None or self.max is not None) and \
                 self.type not in ("integer", "number"):
             raise ValueError(f"slot {self.name}: `min`/`max` are only for integer and number")
+        if self.days != "future" and self.type != "date":
+            raise ValueError(f"slot {self.name}: `days` is only for type date")
         if self.description is None:
             self.description = self.question
         return self

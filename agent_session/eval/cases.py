@@ -23,6 +23,8 @@ from pydantic import (
     field_validator,
 )
 
+from ..yaml12 import load_yaml
+
 OUTCOMES = ("final", "handoff", "cancelled")
 # Reply keys that are not slots: any question without a scripted slot, and a read-back.
 REPLY_KEYS = ("other", "confirm")
@@ -30,27 +32,6 @@ RELATIVE_DAY = re.compile(r"^\+(\d+)d$")
 # Old conversation files have no `agent` and name one cab slot by a short word.
 OLD_DEFAULT_AGENT = "cab-booking"
 OLD_CAB_REPLY_KEYS = {"pickup": "pickup_location"}
-
-
-class CaseLoader(yaml.SafeLoader):
-    """YAML as 1.2 reads it: `time: 17:00`, `date: 2027-01-15` and `other: yes` stay text
-    (YAML 1.1 makes them the number 1020, a date object and true), `guests: 4` is a number."""
-
-
-_BOOL, _INT, _FLOAT = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
-                       "tag:yaml.org,2002:float")
-CaseLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers
-            if tag not in (_BOOL, _INT, _FLOAT, "tag:yaml.org,2002:timestamp")]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
-CaseLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-                                 list("tTfF"))
-CaseLoader.add_implicit_resolver(_INT, re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$"),
-                                 list("-+0123456789"))
-CaseLoader.add_implicit_resolver(
-    _FLOAT, re.compile(r"^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
-                       r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
-    list("-+0123456789."))
 
 
 class CaseFileError(Exception):
@@ -100,9 +81,11 @@ class Case(BaseModel):
     id: Text
     first: Text
     user_id: Text | None = None
-    replies: dict[str, Text] = Field(default_factory=dict)
+    replies: dict[str, Text | Annotated[list[Text], Field(min_length=1)]] = Field(
+        default_factory=dict)
     at_turn: dict[int, Text] = Field(default_factory=dict)
     expect: Expect = Field(default_factory=Expect)
+    _used: dict[str, int] = PrivateAttr(default_factory=dict)
 
     @field_validator("at_turn")
     @classmethod
@@ -112,15 +95,27 @@ class Case(BaseModel):
                 raise ValueError(f"turn {turn}: turn 1 is `first`, at_turn starts at 2")
         return value
 
+    def start(self) -> None:
+        """Before a play: list replies start again from their first answer."""
+        self._used = {}
+
     def reply(self, turn: int, outcome: str, asking: str | None) -> str:
-        """What the user says at `turn` (2 or later) after a question of this kind."""
+        """What the user says at `turn` (2 or later) after a question of this kind. A list
+        of replies answers the same question in turn, the last one from then on
+        (`confirm: ["no", "yes"]`)."""
         if turn in self.at_turn:
             return self.at_turn[turn]
-        if outcome == "confirm":
-            return self.replies.get("confirm") or self.replies.get("other") or "yes"
-        if asking and asking in self.replies:
-            return self.replies[asking]
-        return self.replies.get("other") or "yes"
+        keys = ["confirm", "other"] if outcome == "confirm" else \
+            [asking, "other"] if asking else ["other"]
+        key = next((k for k in keys if k in self.replies), None)
+        if key is None:
+            return "yes"
+        answer = self.replies[key]
+        if isinstance(answer, str):
+            return answer
+        used = self._used.get(key, 0)
+        self._used[key] = used + 1
+        return answer[min(used, len(answer) - 1)]
 
 
 class CaseFile(BaseModel):
@@ -169,7 +164,7 @@ def _parse(path: Path) -> Any:
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text)
-        return yaml.load(text, Loader=CaseLoader)  # a SafeLoader; any other name: YAML
+        return load_yaml(text)  # any other name: YAML
     except json.JSONDecodeError as exc:
         raise CaseFileError(str(path), f"invalid JSON at line {exc.lineno} column {exc.colno}: "
                                        f"{exc.msg}") from None
