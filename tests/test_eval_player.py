@@ -71,6 +71,25 @@ async def test_each_expectation_fails_naming_its_key(client, tmp_path):
     assert "user: guests=2" in results["f01-value"].transcript_text()
 
 
+async def test_a_list_of_replies_answers_the_same_question_in_turn(client, tmp_path):
+    """`confirm: ["no, later", "yes"]`: the first read-back gets no, the next yes, without
+    counting turns for `at_turn`."""
+    text = """
+agent: restaurant
+cases:
+  - id: l01
+    first: guests=2 date=today time=12:00 name=Bo seating=inside
+    replies: {confirm: ["no, later", "yes"], time: ["21:00"]}
+    expect: {time: "21:00", asks: [time]}
+"""
+    case_file = load_case_file(write(tmp_path, "lists.yaml", text))
+    results = await evaluate(client, [case_file], tz=UTC)
+    results += await evaluate(client, [case_file], tz=UTC)  # played again: from the first
+    assert [(r.passed, r.problems, r.turns) for r in results] == [(True, [], 4)] * 2
+    transcript = [said for who, said in results[0].transcript if who == "user"]
+    assert transcript[1:] == ["no, later", "21:00", "yes"]
+
+
 def test_json_type_is_part_of_the_value():
     played = CaseResult("c", "c", "restaurant", outcome="final",
                         result={"guests": "4", "ok": 1, "share": 4.0})

@@ -230,6 +230,7 @@ async def play_case(client: httpx.AsyncClient, case: Case, *, agent: str, tz: Zo
     calls_before = await model_calls(client, headers)
     path = f"/agents/{quote(agent, safe='')}/chat"
     started = time.perf_counter()
+    case.start()
     query = case.first
     for turn in range(1, max_turns + 1):
         played.turns = turn
