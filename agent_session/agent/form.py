@@ -222,6 +222,13 @@ def _listed_together(first: str, second: str, message: str) -> str | None:
     return None
 
 
+def _claimed(slot: Slot, words: str) -> bool:
+    """Whether a free-text slot's `pattern` claims the words ("30th of November 1984" for a
+    date of birth): then a date or count inside them is not another slot's."""
+    return slot.type == "text" and slot.pattern is not None and \
+        re.fullmatch(slot.pattern, words.strip()) is not None
+
+
 def _reads(slot: Slot, words: str, now: datetime, tz: ZoneInfo) -> bool:
     reading = read(slot, words, now, tz)
     return reading.value is not None or reading.clarify is not None
@@ -568,7 +575,8 @@ class FormStrategy:
             if not any(repairs.overlaps(said, taken) and
                        (not count or number_words_in(taken))
                        for other, taken in words.items()
-                       if self._spec.slot(other).type != "text"):
+                       if self._spec.slot(other).type != "text" or
+                       _claimed(self._spec.slot(other), taken)):
                 words[name] = said
         # A count said with its noun ("make it four nights") belongs to that count, not to a
         # time or date the model read from its number.
@@ -589,6 +597,7 @@ class FormStrategy:
         for slot in self._spec.slots:
             if slot.type == "text" and slot.name in words and (asked is None or
                                                                slot.name != asked.name) and \
+                    not _claimed(slot, words[slot.name]) and \
                     not _cued(slot, message, self._spec.slots) and any(
                         o.type != "text" and o.name in words and o is not slot and
                         repairs.overlaps(words[slot.name], words[o.name])
@@ -599,7 +608,13 @@ class FormStrategy:
             twin = next((other for other in words if other != name and name in words
                          and words[other].lower() == words[name].lower()), None)
             if twin is not None:
-                keep = name if asked is not None and name == asked.name else \
+                # The one whose type reads the words ("e-bikes" is the bike, not the hours),
+                # else the slot asked, else the first.
+                now = datetime.now(self._tz)
+                readable = [n for n in (name, twin)
+                            if _reads(self._spec.slot(n), words[n], now, self._tz)]
+                keep = readable[0] if len(readable) == 1 else \
+                    name if asked is not None and name == asked.name else \
                     twin if asked is not None and twin == asked.name else None
                 if keep is None:
                     first = next(s.name for s in self._spec.slots if s.name in (name, twin))
@@ -674,6 +689,29 @@ class FormStrategy:
         if not repairs.marks_change(message):
             return
         now = datetime.now(self._tz)
+        if asked is not None and asked.type == "text" and asked.name in words and any(
+                self._spec.slot(o).type != "text" and
+                set(tokens(words[o])) < set(tokens(words[asked.name]))
+                for o in words if o != asked.name):
+            # The whole correction copied into the slot asked besides the slot it changes
+            # ("actually make it the Elm Street one" as the name, and the branch): not an
+            # answer to the question.
+            words.pop(asked.name)
+            return
+        for slot in self._spec.slots:
+            # "sorry, make that Thursday June 17th instead" given to another empty free-text
+            # slot: a change is of something said, so it goes to the filled slot that reads it.
+            said = words.get(slot.name)
+            if slot.type != "text" or said is None or state.filled(slot.name) or (
+                    asked is not None and slot.name == asked.name):
+                continue
+            takers = [t for t in self._spec.slots if t.type not in ("text", "boolean")
+                      and state.filled(t.name) and
+                      (t.name not in words or words[t.name] == state.said.get(t.name))
+                      and _reads(t, said, now, self._tz)]
+            if len(takers) == 1:
+                words.pop(slot.name)
+                words[takers[0].name] = widen(takers[0], said, message)
         if asked is not None and asked.type == "text" and asked.name in words:
             value = words[asked.name]
             takers = [s for s in self._spec.slots if s.type not in ("text", "boolean")

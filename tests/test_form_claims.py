@@ -1,0 +1,72 @@
+"""Kinds of failure seen on two more agents written from the README (a pharmacy, a bike rental):
+a date of birth kept as patterned text ("30th of November 1984") also filled the pickup day;
+"sorry, make that Thursday June 17th 2027 instead" given by the model to the empty date of
+birth instead of the pickup day it changes; a correction copied whole into the slot asked
+beside the slot it changes; "make it e-bikes instead" given to both the bike and the hours
+asked, and kept for the hours. Scripted extractor; any agent with such slots."""
+
+from __future__ import annotations
+
+import pytest
+
+from .test_form_lists_and_skips import values
+from .test_form_repairs import say
+
+AGENT = r"""
+name: refill
+description: Refills prescriptions.
+form:
+  slots:
+    - {name: patient, description: the patient's full name, question: "Patient's name?"}
+    - name: dob
+      description: the patient's date of birth
+      pattern: '.*\b(?:19|20)\d\d\b.*'
+      question: "Date of birth?"
+    - {name: branch, type: choice, choices: [Elm Street, Oak Park], question: "Which branch?"}
+    - {name: day, type: date, question: "Which day?"}
+    - {name: hours, type: number, min: 1, max: 8, question: "How many hours?"}
+"""
+
+
+@pytest.fixture
+async def refill(harness_factory, tmp_path):
+    path = tmp_path / "refill.yaml"
+    path.write_text(AGENT)
+    async with harness_factory(agent_file=str(path), agent_strategy="form") as h:
+        yield h
+
+
+async def test_a_date_inside_patterned_text_is_not_another_slot_s(refill):
+    await say(refill, "Ann Lee", {"patient": "Ann Lee"})
+    body = await say(refill, "30th of November 1984", {"dob": "30th of November 1984"})
+    assert body["asking"] == "branch"
+    known = await values(refill)
+    assert known["dob"] == "30th of November 1984" and "day" not in known
+
+
+async def test_a_change_given_to_an_empty_free_text_slot_goes_to_the_slot_it_changes(refill):
+    await say(refill, "for Oak Park tomorrow please", {"branch": "Oak Park", "day": "tomorrow"})
+    body = await say(refill, "sorry, make that Thursday June 17th 2027 instead, I'm busy "
+                     "tomorrow", {"dob": "Thursday June 17th 2027", "day": "tomorrow"})
+    assert body["asking"] == "patient"
+    known = await values(refill)
+    assert known["day"] == "2027-06-17" and "dob" not in known
+
+
+async def test_a_correction_copied_into_the_slot_asked_is_no_answer(refill):
+    await say(refill, "Ann Lee, Oak Park", {"patient": "Ann Lee", "branch": "Oak Park"})
+    message = "oh wait, actually make it the Elm Street one"
+    body = await say(refill, message, {"dob": message, "branch": "Elm Street"})
+    assert body["asking"] == "dob"
+    known = await values(refill)
+    assert known["branch"] == "Elm Street" and "dob" not in known
+
+
+async def test_words_given_to_two_slots_go_to_the_one_whose_type_reads_them(refill):
+    await say(refill, "Ann Lee, born 1970, Elm Street tomorrow",
+              {"patient": "Ann Lee", "dob": "born 1970", "branch": "Elm Street",
+               "day": "tomorrow"})
+    body = await say(refill, "oh actually make it Oak Park instead",
+                     {"branch": "Oak Park", "hours": "Oak Park"})
+    assert body["asking"] == "hours" and "isn't" not in body["query"]
+    assert (await values(refill))["branch"] == "Oak Park"
