@@ -3,7 +3,10 @@ a date of birth kept as patterned text ("30th of November 1984") also filled the
 "sorry, make that Thursday June 17th 2027 instead" given by the model to the empty date of
 birth instead of the pickup day it changes; a correction copied whole into the slot asked
 beside the slot it changes; "make it e-bikes instead" given to both the bike and the hours
-asked, and kept for the hours. Scripted extractor; any agent with such slots."""
+asked, and kept for the hours; "prescription number 903 417" missed; "make that 1 pm
+instead" given to the yes/no asked; "for my daughter" as the patient's name; "doesn't matter
+to us" not a skip; "two e-bikes instead of the tandem" losing the two. Scripted extractor; any
+agent with such slots."""
 
 from __future__ import annotations
 
@@ -25,6 +28,8 @@ form:
     - {name: branch, type: choice, choices: [Elm Street, Oak Park], question: "Which branch?"}
     - {name: day, type: date, question: "Which day?"}
     - {name: hours, type: number, min: 1, max: 8, question: "How many hours?"}
+    - {name: rx, pattern: 'RX ?\d{6}|\d{3} ?\d{3}', question: "Prescription number?"}
+    - {name: text_me, type: boolean, required: false, question: "Shall we text you?"}
 """
 
 
@@ -70,3 +75,53 @@ async def test_words_given_to_two_slots_go_to_the_one_whose_type_reads_them(refi
                      {"branch": "Oak Park", "hours": "Oak Park"})
     assert body["asking"] == "hours" and "isn't" not in body["query"]
     assert (await values(refill))["branch"] == "Oak Park"
+
+
+ALL = {"patient": "Ann Lee", "dob": "born 1970", "branch": "Elm Street", "day": "tomorrow",
+       "hours": "2 hours", "rx": "RX 123456"}
+ALL_SAID = "Ann Lee, born 1970, Elm Street tomorrow, 2 hours, RX 123456"
+
+
+async def test_a_patterned_value_the_model_missed_is_found(refill):
+    body = await say(refill, "for Ann Lee, prescription number 903 417", {"patient": "Ann Lee"})
+    assert body["asking"] == "dob"
+    assert (await values(refill))["rx"] == "903 417"
+
+
+async def test_a_change_given_to_the_yes_no_asked_goes_to_the_slot_it_changes(refill):
+    body = await say(refill, ALL_SAID, ALL)
+    assert body["asking"] == "text_me"
+    body = await say(refill, "ah sorry, make that the day after tomorrow instead",
+                     {"text_me": "make that the day after tomorrow instead"})
+    assert body["asking"] == "text_me" and "yes or" not in body["query"]
+    assert (await values(refill))["day"] == "2026-11-27"
+
+
+async def test_who_a_person_is_is_not_their_name(refill):
+    body = await say(refill, "a refill for my daughter", {"patient": "daughter"})
+    assert body["asking"] == "patient"
+
+
+@pytest.mark.parametrize("answer", ["doesn't matter to us", "whatever", "up to you",
+                                    "we don't mind either way"])
+async def test_more_ways_to_skip(refill, answer):
+    await say(refill, ALL_SAID, ALL)
+    body = await say(refill, answer, None)
+    assert body["outcome"] == "final" and body["final_response"]["text_me"] is None
+
+
+async def test_a_swap_keeps_the_count_said_with_it(refill):
+    await say(refill, ALL_SAID, ALL)
+    body = await say(refill, "could we do 3 hours at Oak Park instead of Elm Street",
+                     {"hours": "3 hours", "branch": "Oak Park"})
+    assert body["asking"] == "text_me"
+    known = await values(refill)
+    assert (known["hours"], known["branch"]) == (3, "Oak Park")
+
+
+def test_a_count_before_a_possessive_noun():
+    from agent_session.agent.slots import Slot
+    from agent_session.agent.typed_finder import count_phrase
+
+    slot = Slot(name="bikes", type="integer", question="How many bikes?")
+    assert count_phrase(slot, "one kids' bike for Friday") == "one kids' bike"

@@ -37,7 +37,7 @@ from .actions import ActionArgumentsError, ActionContext, ActionRegistry
 from .definition import AgentDefinition
 from .form_state import FormState
 from .loop import LoopLimits
-from .slot_types import Reading, read, settle_half
+from .slot_types import Reading, matching_part, read, settle_half
 from .slot_values import (
     match_choice,
     number_words_in,
@@ -62,6 +62,7 @@ RULES = (
 # ("the day after tomorrow", "in 3 days", "next Monday"): a phrase is taken whole.
 _DATE_LEFT = {"the", "day", "after", "next", "this", "coming", "following", "week", "in", "a",
               "on", "of", "weeks", "from", "two", "three"}
+_LINKING = {"the", "a", "an", "on", "of", "at", "in", "by", "for"}
 _DATE_LEFT_NUMBERS = {"two", "three", "a"}
 _TIME_RIGHT = {"am", "pm", "a", "m", "in", "the", "morning", "evening", "afternoon", "night",
                "tonight", "o", "clock", "oclock"}
@@ -315,8 +316,9 @@ class FormStrategy:
             return self._question(state, None, "What would you like to change?", [], 0,
                                   count=False)
         if asked is not None and not asked.required and repairs.wants_skip(message) and (
-                asked.type != "boolean" or parse_boolean(message) is None
-                or "preference" in message.lower()):  # "no" answers a yes/no; "skip" skips it
+                asked.type != "boolean" or parse_boolean(message) is not False
+                or "preference" in message.lower()):  # "no" answers a yes/no; "skip",
+            # "I don't mind" skip it
             state.values[asked.name], state.said[asked.name] = None, message
             state.attempts.pop(asked.name, None)
             return await self._next(state, _Turn(), [], 0)
@@ -572,12 +574,20 @@ class FormStrategy:
             # Not words another typed slot took; for a count, only words with a number
             # ("One VIP ticket" is a count though "VIP" is the seat).
             count = self._spec.slot(name).type in ("integer", "number")
-            if not any(repairs.overlaps(said, taken) and
-                       (not count or number_words_in(taken))
-                       for other, taken in words.items()
-                       if self._spec.slot(other).type != "text" or
-                       _claimed(self._spec.slot(other), taken)):
+            if not any((repairs.overlaps(said, taken) and (not count or number_words_in(taken)))
+                       if self._spec.slot(other).type != "text" else
+                       (_claimed(self._spec.slot(other), taken) and
+                        set(tokens(said)) - _LINKING <= set(tokens(taken)))
+                       for other, taken in words.items()):
                 words[name] = said
+        # A patterned free-text slot's value the model missed ("prescription number 903 417")
+        for slot in self._spec.slots:
+            if slot.type == "text" and slot.pattern and slot.name not in words and \
+                    not state.filled(slot.name):
+                part = matching_part(slot.pattern, message)
+                if part is not None and len(tokens(part)) <= 6 and not any(
+                        repairs.overlaps(part, w) for w in words.values()):
+                    words[slot.name] = part
         # A count said with its noun ("make it four nights") belongs to that count, not to a
         # time or date the model read from its number.
         counts = [s for s in self._spec.slots if s.type in ("integer", "number")]
@@ -683,6 +693,11 @@ class FormStrategy:
             if holder is not None:
                 for name in [n for n, w in words.items() if repairs.overlaps(w, new)
                              or repairs.overlaps(w, old)]:
+                    other = self._spec.slot(name)
+                    if name != holder.name and other.type not in ("text", holder.type) and \
+                            set(tokens(words[name])) < set(tokens(new)) and \
+                            not repairs.overlaps(words[name], old):
+                        continue  # "two e-bikes instead of the tandem": the two is the count
                     words.pop(name)
                 words[holder.name] = widen(holder, new, message)
                 return
@@ -712,7 +727,9 @@ class FormStrategy:
             if len(takers) == 1:
                 words.pop(slot.name)
                 words[takers[0].name] = widen(takers[0], said, message)
-        if asked is not None and asked.type == "text" and asked.name in words:
+        if asked is not None and asked.name in words and (
+                asked.type == "text" or not _reads(asked, words[asked.name], now, self._tz)):
+            # "make that 1 pm instead" given to the yes/no asked: another slot's change
             value = words[asked.name]
             takers = [s for s in self._spec.slots if s.type not in ("text", "boolean")
                       and s.name != asked.name and s.name not in words

@@ -24,6 +24,13 @@ _PERSON = {"owner", "customer", "caller", "guest", "patient", "buyer", "booker",
 _FILLER = {"hi", "hello", "hey", "hiya", "thanks", "thank", "you", "please", "ok", "okay",
            "yes", "yeah", "no", "nope", "sure", "um", "uh", "erm", "well", "so", "good",
            "morning", "afternoon", "evening", "there", "me", "it", "that", "this", "hmm"}
+# Who a person is, not their name ("for my daughter").
+_RELATIONS = {"daughter", "son", "wife", "husband", "mother", "father", "mom", "mum", "dad",
+              "parent", "parents", "kid", "kids", "child", "children", "baby", "friend",
+              "friends", "family", "brother", "sister", "grandma", "grandpa", "grandmother",
+              "grandfather", "partner", "boyfriend", "girlfriend", "cousin", "cousins", "aunt",
+              "uncle", "boss", "colleague", "neighbour", "neighbor", "myself", "self", "patient",
+              "customer", "owner", "someone", "somebody", "everyone", "us", "them", "him"}
 # Words a name never opens with ("my cousins", "the kids", "our group").
 _NOT_OPENING = {"my", "our", "your", "his", "her", "their", "the", "a", "an", "some", "we",
                 "us", "i", "it", "its", "that", "this", "these", "those", "all", "both"}
@@ -101,7 +108,7 @@ def could_be_name(words: str) -> bool:
     """False for words that are not a name: a greeting or filler alone ("Hi", "yes"), or a
     phrase opening like a noun phrase with nothing capitalised ("my cousins")."""
     said = tokens(words)
-    if not said or all(w in _FILLER for w in said):
+    if not said or all(w in _FILLER | _RELATIONS | _NOT_OPENING for w in said):
         return False
     return not (said[0] in _NOT_OPENING and not any(w[:1].isupper() for w in words.split()[1:]))
 

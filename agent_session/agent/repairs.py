@@ -21,7 +21,10 @@ _SKIP = re.compile(
     r"not needed|no thanks?(?: you)?|doesn'?t matter|it doesn'?t matter|(?:i )?don'?t mind|"
     r"(?:i )?don'?t care|(?:i have )?no (?:special )?(?:requests?|notes?|preference|needs?)|"
     r"pass|i'?d rather not(?: say)?|rather not(?: say)?|not really|n/?a|nah|leave it(?: blank| "
-    r"empty)?|that'?s all|nothing else)$", re.IGNORECASE)
+    r"empty)?|that'?s all|nothing else|whatever|up to you|either way|"
+    r"(?:it )?doesn'?t (?:really )?matter(?: to (?:me|us))?(?: either way)?|"
+    r"(?:i|we) (?:really )?don'?t mind(?: either way)?|(?:i|we) don'?t care(?: either way)?|"
+    r"no preference(?: either way)?)$", re.IGNORECASE)
 _HUMAN = re.compile(
     r"\b(?:talk|speak|chat)\s+(?:to|with)\s+(?:a|an|the|some|your)?\s*(?:real\s+|live\s+)?"
     r"(?:human|person|agent|someone|somebody|operator|representative|manager|staff)\b"

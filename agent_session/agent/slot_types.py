@@ -122,7 +122,7 @@ def read(slot: Slot, words: str, now: datetime, tz: ZoneInfo) -> Reading:
     if kind == "time":
         return _read_time(slot, words, now, tz)
     if slot.pattern and not re.fullmatch(slot.pattern, words.strip()):
-        part = _matching_part(slot.pattern, words)
+        part = matching_part(slot.pattern, words)
         if part is None:
             return Reading(reason=f"\u201c{words}\u201d doesn't look like {slot.description}.")
         return Reading(part)
@@ -133,7 +133,7 @@ _MONTH_DAY = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[
                         r"\b\d{1,2}[/-]\d{1,2}\b", re.IGNORECASE)
 
 
-def _matching_part(pattern: str, words: str) -> str | None:
+def matching_part(pattern: str, words: str) -> str | None:
     """The one part of the words the pattern matches whole ("my number is 555-0182" for a
     phone pattern), else None."""
     bare = pattern.removeprefix("^").removesuffix("$")

@@ -51,8 +51,8 @@ def _cues(slot: Slot, others: list[Slot]) -> set[str]:
 def count_phrase(slot: Slot, message: str, others: list[Slot] = ()) -> str | None:
     """"2 guests", "three nights", "four people": a number right before a word of the slot."""
     cues = _cues(slot, list(others))
-    for found in re.finditer(rf"\b({_NUMBER})\s+([a-z]+)(?:\s+([a-z]+))?\b", message,
-                             re.IGNORECASE):
+    for found in re.finditer(rf"\b({_NUMBER})\s+([a-z]+)(?:'s?)?(?:\s+([a-z]+))?\b", message,
+                             re.IGNORECASE):  # "one kids' bike"
         if found.group(2).lower() in cues:  # "2 guests"
             return message[found.start():found.end(2)]
         if found.group(3) and found.group(3).lower() in cues:  # "2 adult guests"
