@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 
+from .helpers import form_agent
 from .test_form_lists_and_skips import values
 from .test_form_repairs import say
 
@@ -35,9 +36,7 @@ form:
 
 @pytest.fixture
 async def refill(harness_factory, tmp_path):
-    path = tmp_path / "refill.yaml"
-    path.write_text(AGENT)
-    async with harness_factory(agent_file=str(path), agent_strategy="form") as h:
+    async with form_agent(harness_factory, tmp_path, AGENT) as h:
         yield h
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from .helpers import form_agent
 from .test_form_repairs import say
 
 AGENT = """
@@ -28,9 +29,7 @@ form:
 
 @pytest.fixture
 async def garage(harness_factory, tmp_path):
-    path = tmp_path / "garage.yaml"
-    path.write_text(AGENT)
-    async with harness_factory(agent_file=str(path), agent_strategy="form") as h:
+    async with form_agent(harness_factory, tmp_path, AGENT) as h:
         yield h
 
 

@@ -14,6 +14,7 @@ import pytest
 from agent_session.agent.names import capitalised, could_be_name, is_person, said_name
 from agent_session.agent.slots import Slot
 
+from .helpers import form_agent
 from .test_form_lists_and_skips import values
 from .test_form_repairs import say
 
@@ -36,9 +37,7 @@ form:
 
 @pytest.fixture
 async def salon(harness_factory, tmp_path):
-    path = tmp_path / "salon.yaml"
-    path.write_text(AGENT)
-    async with harness_factory(agent_file=str(path), agent_strategy="form") as h:
+    async with form_agent(harness_factory, tmp_path, AGENT) as h:
         yield h
 
 

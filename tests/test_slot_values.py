@@ -191,3 +191,21 @@ def test_days_is_only_for_a_date():
 
     with pytest.raises(ValidationError, match="`days` is only for type date"):
         Slot(name="n", type="integer", days="past", question="?")
+
+
+@pytest.mark.parametrize(("words", "value", "reason"), [
+    ("3 hours", 3, None), ("three and a half hours", 3.5, None), ("4 hrs", 4, None),
+    ("2", 2, None),
+    ("2 days", None, "\u201c2 days\u201d isn't in hours: I need the number of hours."),
+    ("90 minutes", None, "\u201c90 minutes\u201d isn't in hours: I need the number of hours.")])
+def test_a_number_in_another_unit_than_the_slot_s_is_refused(words, value, reason):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from agent_session.agent.slot_types import read
+    from agent_session.agent.slots import Slot
+
+    slot = Slot(name="hours", type="number", min=1, max=8, question="For how many hours?",
+                description="how long the rental lasts, in hours")
+    reading = read(slot, words, datetime(2026, 11, 25, tzinfo=UTC), ZoneInfo("UTC"))
+    assert (reading.value if reading.ok else None, reading.reason) == (value, reason)

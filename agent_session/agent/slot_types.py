@@ -84,6 +84,9 @@ def read(slot: Slot, words: str, now: datetime, tz: ZoneInfo) -> Reading:
             whole = " whole" if kind == "integer" and parse_number(words) is not None else ""
             return Reading(reason=f"I need a{whole} number there, and I couldn't find one in "
                                   f"\u201c{words}\u201d.", unreadable=True)
+        wrong_unit = _other_unit(slot, words)
+        if wrong_unit is not None:
+            return Reading(reason=wrong_unit)
         if slot.min is not None and number < slot.min:
             return Reading(reason=f"{number} is too few: the least is {_plain(slot.min)}.")
         if slot.max is not None and number > slot.max:
@@ -127,6 +130,36 @@ def read(slot: Slot, words: str, now: datetime, tz: ZoneInfo) -> Reading:
             return Reading(reason=f"\u201c{words}\u201d doesn't look like {slot.description}.")
         return Reading(part)
     return Reading(words)
+
+
+# Units of one kind of quantity: a number said in one is not a number in another ("2 days"
+# for a slot counted in hours is no 2).
+_UNITS = [
+    {"minute": ("minute", "minutes", "min", "mins"), "hour": ("hour", "hours", "hr", "hrs"),
+     "day": ("day", "days"), "week": ("week", "weeks"), "month": ("month", "months"),
+     "night": ("night", "nights")},
+    {"kg": ("kg", "kgs", "kilo", "kilos", "kilogram", "kilograms"),
+     "pound": ("pound", "pounds", "lb", "lbs"), "gram": ("gram", "grams")},
+    {"km": ("km", "kms", "kilometre", "kilometres", "kilometer", "kilometers"),
+     "mile": ("mile", "miles"), "metre": ("metre", "metres", "meter", "meters")}]
+
+
+def _units_in(text: str, family: dict[str, tuple[str, ...]]) -> set[str]:
+    said = set(re.findall(r"[a-z]+", text.lower()))
+    return {unit for unit, forms in family.items() if said & set(forms)}
+
+
+def _other_unit(slot: Slot, words: str) -> str | None:
+    """The reason a number said in another unit than the slot's is refused, else None."""
+    declared = f"{slot.name.replace('_', ' ')} {slot.description or ''}"
+    for family in _UNITS:
+        own = _units_in(declared, family)
+        said = _units_in(words, family)
+        if len(own) == 1 and said and not said & own:
+            unit = next(iter(own))
+            return (f"\u201c{words}\u201d isn't in {unit}s: I need the number of "
+                    f"{unit}s.")
+    return None
 
 
 _MONTH_DAY = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|"
