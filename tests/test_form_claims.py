@@ -124,3 +124,29 @@ def test_a_count_before_a_possessive_noun():
 
     slot = Slot(name="bikes", type="integer", question="How many bikes?")
     assert count_phrase(slot, "one kids' bike for Friday") == "one kids' bike"
+
+
+async def test_a_patterned_value_the_model_gave_another_free_text_slot_is_the_pattern_s(
+        refill):
+    body = await say(refill, "for Ann Lee, number 903 417 please",
+                     {"patient": "Ann Lee", "dob": "903 417"})
+    assert body["asking"] == "dob"
+    known = await values(refill)
+    assert known["rx"] == "903 417" and "dob" not in known
+
+
+
+async def test_the_same_number_said_twice_fills_two_slots(harness_factory, tmp_path):
+    rooms = """
+name: rooms
+form:
+  slots:
+    - {name: bedrooms, type: integer, question: "How many bedrooms?"}
+    - {name: bathrooms, type: integer, question: "How many bathrooms?"}
+    - {name: name, question: "Your name?"}
+"""
+    async with form_agent(harness_factory, tmp_path, rooms) as h:
+        body = await say(h, "a 2 bed, 2 bath flat", {"bedrooms": "2", "bathrooms": "2"})
+        assert body["asking"] == "name"
+        known = await values(h)
+        assert (known["bedrooms"], known["bathrooms"]) == (2, 2)

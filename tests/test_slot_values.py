@@ -209,3 +209,8 @@ def test_a_number_in_another_unit_than_the_slot_s_is_refused(words, value, reaso
                 description="how long the rental lasts, in hours")
     reading = read(slot, words, datetime(2026, 11, 25, tzinfo=UTC), ZoneInfo("UTC"))
     assert (reading.value if reading.ok else None, reading.reason) == (value, reason)
+
+
+@pytest.mark.parametrize("text", ["just the one", "only the one please"])
+def test_just_the_one_is_a_count_of_one(text):
+    assert parse_number(text) == 1

@@ -585,8 +585,16 @@ class FormStrategy:
             if slot.type == "text" and slot.pattern and slot.name not in words and \
                     not state.filled(slot.name):
                 part = matching_part(slot.pattern, message)
-                if part is not None and len(tokens(part)) <= 6 and not any(
-                        repairs.overlaps(part, w) for w in words.values()):
+                if part is None or len(tokens(part)) > 6:
+                    continue
+                # The model may have put it in another free-text slot (a postcode as the
+                # address): the pattern claims it.
+                for other in [n for n, w in words.items() if repairs.overlaps(part, w) and
+                              self._spec.slot(n).type == "text" and
+                              not _claimed(self._spec.slot(n), w) and
+                              set(tokens(w)) <= set(tokens(part))]:
+                    words.pop(other)
+                if not any(repairs.overlaps(part, w) for w in words.values()):
                     words[slot.name] = part
         # A count said with its noun ("make it four nights") belongs to that count, not to a
         # time or date the model read from its number.
@@ -616,7 +624,8 @@ class FormStrategy:
         self._names(words, message, state, asked)
         for name in list(words):
             twin = next((other for other in words if other != name and name in words
-                         and words[other].lower() == words[name].lower()), None)
+                         and words[other].lower() == words[name].lower()
+                         and not self._said_twice(words[name], message)), None)
             if twin is not None:
                 # The one whose type reads the words ("e-bikes" is the bike, not the hours),
                 # else the slot asked, else the first.
@@ -635,6 +644,12 @@ class FormStrategy:
             raw.get("intent") == CANCEL or
             (not words and repairs.drops_task(message, self._spec.cancel_words)))
         return words, cancel
+
+    @staticmethod
+    def _said_twice(words: str, message: str) -> bool:
+        """"2 bed, 2 bath": the same number said twice may fill two slots."""
+        number = parse_number(words)
+        return number is not None and times_said(number, message) >= 2
 
     def _one_number_one_slot(self, words: dict[str, str], message: str,
                              asked: Slot | None) -> None:
