@@ -225,11 +225,14 @@ class FormSpec(BaseModel):
     def slot(self, name: str) -> Slot | None:
         return next((s for s in self.slots if s.name == name), None)
 
-    def extraction_schema(self) -> dict[str, Any]:
-        """What the model may answer: any of the slots as the user's words, and the cancel
-        intent; every key optional, so a message that gives one detail costs a few tokens."""
-        properties: dict[str, Any] = {s.name: {"type": "string"} for s in self.slots}
-        properties["intent"] = {"type": "string", "enum": [CANCEL]}
+    def extraction_schema(self, only: list[str] | None = None) -> dict[str, Any]:
+        """What the model may answer: any of the slots (or `only` these, with no intent) as
+        the user's words, and the cancel intent; every key optional, so a message that gives
+        one detail costs a few tokens."""
+        properties: dict[str, Any] = {s.name: {"type": "string"} for s in self.slots
+                                      if only is None or s.name in only}
+        if only is None:
+            properties["intent"] = {"type": "string", "enum": [CANCEL]}
         return {"type": "object", "properties": properties, "additionalProperties": False}
 
 
