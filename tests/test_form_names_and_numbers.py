@@ -49,7 +49,9 @@ def test_which_slots_hold_a_person():
     assert [s for s in ("name", "guest_name", "owner", "patient", "full_name", "booking_name")
             if is_person(slot(s))] == ["name", "guest_name", "owner", "patient", "full_name",
                                        "booking_name"]
-    assert not any(is_person(slot(s)) for s in ("dog_name", "film_name", "notes", "vehicle"))
+    assert not any(is_person(slot(s)) for s in ("dog_name", "film_name", "notes", "vehicle",
+                                                "parent_email", "customer_phone", "owner_age"))
+    assert is_person(slot("contact_person"))
     assert not is_person(slot("name", "date"))
 
 

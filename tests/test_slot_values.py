@@ -214,3 +214,32 @@ def test_a_number_in_another_unit_than_the_slot_s_is_refused(words, value, reaso
 @pytest.mark.parametrize("text", ["just the one", "only the one please"])
 def test_just_the_one_is_a_count_of_one(text):
     assert parse_number(text) == 1
+
+
+@pytest.mark.parametrize(("text", "numbers"), [
+    ("Rochdale OL16 1LW", set()), ("B12 road", set()), ("a 4x4", set()),
+    ("at 9am", {"9"}), ("2kg", {"2"}), ("2.5kg", {"2.5"}), ("10km", {"10"})])
+def test_a_number_inside_a_code_is_no_number_said(text, numbers):
+    """A postcode's "1LW" says no 1; a number with its unit ("2kg") is said."""
+    assert number_words_in(text) == numbers
+
+
+@pytest.mark.parametrize(("message", "found"), [
+    ("pickup at 30 Drake Street", []), ("at 5 Silver Street", []),
+    ("tomorrow at 9", ["at 9"]), ("tomorrow at 9.", ["at 9"]), ("at 9.30", ["at 9.30"]),
+    ("around 10:30 please", ["around 10:30"]), ("at 4 pm", ["at 4 pm"])])
+def test_a_bare_hour_is_an_hour_not_a_house_number(message, found):
+    from agent_session.agent.typed_finder import phrases
+    assert phrases("time", message) == found
+
+
+@pytest.mark.parametrize(("message", "new", "old"), [
+    ("sorry, the pickup is at 30 Drake Street, Rochdale OL16 1LW, not Bury",
+     "30 Drake Street, Rochdale OL16 1LW", "Bury"),
+    ("actually the name is Ann Lee, not Anne Leigh", "Ann Lee", "Anne Leigh"),
+    ("sorry it's Thursday, not Friday", "Thursday", "Friday"),
+    ("Yes, two parcels, not three", "two parcels", "three"),
+    ("no wait, make that 8:30 instead of 9", "8:30", "9")])
+def test_the_new_words_of_a_correction_lose_their_lead_in(message, new, old):
+    from agent_session.agent.repairs import instead_of
+    assert instead_of(message) == (new, old)

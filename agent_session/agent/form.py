@@ -194,7 +194,10 @@ def _named_choice(slot: Slot, message: str) -> str | None:
 _NOT_CUES = {"the", "and", "for", "you", "your", "what", "which", "who", "when", "where", "how",
              "would", "should", "could", "like", "please", "tell", "give", "put", "this",
              "that", "with", "from", "are", "is", "it", "its", "as", "said", "say", "example",
-             "any", "one", "ones", "our", "under", "want", "need", "booking", "book"}
+             "any", "one", "ones", "our", "under", "want", "need", "booking", "book", "can",
+             "should", "know", "there", "anything", "something", "skip", "such", "let",
+             "also", "just", "will", "have", "has", "get", "may", "might", "must", "else",
+             "other"}
 
 
 def _cued(slot: Slot, message: str, slots: list[Slot] = ()) -> bool:
@@ -586,9 +589,11 @@ class FormStrategy:
                     repairs.overlaps(words[slot.name], named) and
                     len(tokens(named)) > len(tokens(words[slot.name]))):
                 words[slot.name] = named
-        # A date, a time or a count the message plainly holds, which the model left out
-        # ("... for 2 guests for 3 nights from tomorrow, arriving at 6 pm ...").
-        empty = [s for s in self._spec.slots if s.type in ("date", "time", "integer", "number")
+        # A date, a time, a count or a yes/no the message plainly holds, which the model left
+        # out ("... for 2 guests for 3 nights from tomorrow, arriving at 6 pm ...", "It's not
+        # urgent").
+        empty = [s for s in self._spec.slots if s.type in ("date", "time", "integer", "number",
+                                                          "boolean")
                  and s.name not in words and not state.filled(s.name)]
         for name, said in typed_finder.missed(empty, message).items():
             # Not words another typed slot took; for a count, only words with a number
@@ -781,8 +786,9 @@ class FormStrategy:
                 return
         clause = repairs.change_clause(message)
         typed = [n for n in words if (slot := self._spec.slot(n)) and slot.type != "text"]
-        if clause is None or typed or any(repairs.overlaps(w, clause) for w in words.values()):
-            return  # no correction, or the model took it already
+        if clause is None or typed or any(repairs.overlaps(w, clause) for w in words.values()) \
+                or repairs.drops_task(message, self._spec.cancel_words):
+            return  # no correction, the model took it already, or "actually, never mind"
         # A correction said beside an answer ("an electric car, oh and make it 8:45 pm
         # instead") that the model missed: the one filled typed slot that reads it.
         takers = [s for s in self._spec.slots if s.type not in ("text", "boolean")

@@ -50,13 +50,13 @@ _ENDS = {"and", "but", "please", "for", "at", "on", "with", "to", "from", "i", "
 
 def is_person(slot: Slot) -> bool:
     """Whether a free-text slot holds a person's name: "name", "guest_name", "owner", but not
-    "dog_name" or "film_name" (the name of a thing)."""
+    "dog_name" or "film_name" (the name of a thing), nor "parent_email" (a person's email)."""
     if slot.type != "text":
         return False
     words = tokens(slot.name.replace("_", " "))
     if "name" in words:
         return words[0] == "name" or words[0] in _PERSON
-    return bool(set(words) & _PERSON)
+    return bool(words) and words[-1] in _PERSON  # "owner", "contact_person"; not "parent_email"
 
 
 def is_name(slot: Slot) -> bool:

@@ -80,8 +80,16 @@ def marks_change(message: str) -> bool:
 _NOT_BUT = re.compile(r"\bnot\s+(?:the\s+)?(?P<old>[\w' .:-]+?)\s*,?\s+but\s+(?:the\s+)?"
                      r"(?P<new>[\w' .:-]+?)[\s.!?]*$", re.IGNORECASE)
 _X_NOT_Y = re.compile(r"(?:^|\b(?:hold on|wait|no|sorry|actually)\b[\s,]*)(?:the\s+|a\s+|an\s+)?"
-                      r"(?P<new>[\w' .:-]+?)\s*,?\s+not\s+(?:the\s+|a\s+|an\s+)?"
+                      r"(?P<new>[\w' .:,-]+?)\s*,?\s+not\s+(?:the\s+|a\s+|an\s+)?"
                       r"(?P<old>[\w' .:-]+?)[\s.!?]*$", re.IGNORECASE)
+
+
+# What stands before the new words of "sorry, the pickup is at 30 Drake Street, not Bury": the
+# markers, and "the pickup is (at)" (words with no number before "is").
+_LEAD_IN = re.compile(r"^(?:(?:hold on|wait|no|sorry|actually|yes|yeah|ok|okay|oh)\b[\s,]*)*"
+                      r"(?:(?:the\s+|my\s+|our\s+)?[a-z][a-z ]{0,24}?\s+(?:is|are|will be|"
+                      r"should be)\s+(?:at\s+|on\s+|in\s+|for\s+)?|it'?s\s+)?",
+                      re.IGNORECASE)
 
 
 def instead_of(message: str) -> tuple[str, str] | None:
@@ -94,8 +102,7 @@ def instead_of(message: str) -> tuple[str, str] | None:
                 return found.group("new").strip(), found.group("old").strip()
     found = _X_NOT_Y.search(message.strip())
     if found and tokens(found.group("new")) and tokens(found.group("old")):
-        new = re.sub(r"^(?:hold on|wait|no|sorry|actually)[\s,]+", "", found.group("new").strip(),
-                     flags=re.IGNORECASE)
+        new = _LEAD_IN.sub("", found.group("new").strip())
         return new.strip(" ,"), found.group("old").strip()
     return None
 

@@ -18,6 +18,7 @@ from ..tools import dates
 from .form_state import PendingHour
 from .slot_values import match_choice, parse_boolean, parse_integer, parse_number
 from .slots import Slot
+from .typed_finder import said_yes_no
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,8 @@ def read(slot: Slot, words: str, now: datetime, tz: ZoneInfo) -> Reading:
     if kind == "boolean":
         answer = parse_boolean(words)
         if answer is None:
+            answer = said_yes_no(slot, words)  # "it's urgent"
+        if answer is None:
             return Reading(reason="I didn't catch a yes or a no.", unreadable=True)
         return Reading(answer)
     if kind == "choice":
@@ -171,6 +174,10 @@ def matching_part(pattern: str, words: str) -> str | None:
     phone pattern), else None."""
     bare = pattern.removeprefix("^").removesuffix("$")
     found = {m.group(0).strip() for m in re.finditer(rf"(?<!\w)(?:{bare})(?!\w)", words)}
+    # The sentence's full stop is not part of it ("... maria.g@example.com."), where the
+    # pattern matches without it.
+    found = {f.rstrip(".,;!?") if re.fullmatch(pattern, f.rstrip(".,;!?")) else f
+             for f in found}
     found = {f for f in found if f and re.fullmatch(pattern, f)}
     return found.pop() if len(found) == 1 else None
 

@@ -32,8 +32,21 @@ _TOKEN = re.compile(r"(?:(?<=\s)|^)-\d+(?:\.\d+)?(?!\d)"  # -3
 Number = int | float
 
 
+# Letters a number may carry ("5th", "9am", "2kg", "10km", "3x"); a number glued to other
+# letters is part of a code ("OL16 1LW", "B12"), not a number said.
+_SUFFIXES = {"st", "nd", "rd", "th", "am", "pm", "kg", "kgs", "kilo", "kilos", "g", "km", "m",
+             "mm", "cm", "mi", "h", "hr", "hrs", "min", "mins", "s", "lb", "lbs", "k", "x", "ish",
+             "ml", "l", "yo", "yr", "yrs", "ft", "in", "oz", "p"}
+_GLUED = re.compile(r"(?<![\w.])\d+(?:\.\d+)?([a-z]+)\w*")
+
+
+def _without_codes(text: str) -> str:
+    return _GLUED.sub(lambda m: m.group(0) if m.group(0)[m.start(1) - m.start():].isalpha()
+                      and m.group(1) in _SUFFIXES else " ", text)
+
+
 def _tokens(text: str) -> list[str]:
-    s = text.lower().replace("\u2019", "'").replace("'", "")
+    s = _without_codes(text.lower().replace("\u2019", "'").replace("'", ""))
     s = re.sub(r"(?<=\d),(?=\d{3}\b)", "", s)  # 1,200
     s = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", s)  # twenty-one
     return _TOKEN.findall(s)

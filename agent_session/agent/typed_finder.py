@@ -26,12 +26,17 @@ _DATE = re.compile(
     rf"(?:the )?\d{{1,2}}(?:st|nd|rd|th)(?: of {_MONTH})?|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?|"
     rf"\d{{1,2}} {_MONTH})\b", re.IGNORECASE)
 _HOUR = r"(?:\d{1,2}(?:[:.]\d{2})?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+# A bare hour after "at": an hour of the day, not a house number ("at 30 Drake Street",
+# "at 5 Silver Street": a number before a capitalised word is an address).
+_BARE_HOUR = (r"(?:(?:[01]?\d|2[0-3])(?:[:.]\d{2})?|one|two|three|four|five|six|seven|eight|nine|"
+              r"ten|eleven|twelve)(?!\d|[:.]\d)(?!\s+(?-i:[A-Z]))")
 _DAYPART = (r"(?:\s*(?:am|pm|a\.m\.|p\.m\.)|\s+o'?clock|\s+in the (?:morning|afternoon|evening)"
             r"|\s+at night)")
 _TIME = re.compile(  # the fuller forms first: "at 6 pm" is "6 pm", not a bare "at 6"
     rf"\b(?:(?:at|around|about|by)\s+)?(?:{_HOUR}{_DAYPART}+|\d{{1,2}}:\d{{2}}|noon|midday|"
     rf"midnight|(?:half past|quarter past|quarter to) {_HOUR}{_DAYPART}*|"
-    rf"(?<=at ){_HOUR}|(?<=around ){_HOUR}|(?<=about ){_HOUR})\b", re.IGNORECASE)
+    rf"(?<=at ){_BARE_HOUR}|(?<=around ){_BARE_HOUR}|(?<=about ){_BARE_HOUR})\b",
+    re.IGNORECASE)
 _STOP = {"the", "and", "how", "many", "much", "what", "which", "will", "would", "with", "for",
          "you", "your", "that", "this", "are", "from", "into", "stay", "number"}
 
@@ -60,6 +65,44 @@ def count_phrase(slot: Slot, message: str, others: list[Slot] = ()) -> str | Non
     return None
 
 
+# Words of a yes/no slot's name that say nothing of their own ("signature_required").
+_GENERIC = {"is", "are", "required", "needed", "need", "needs", "wanted", "want", "wants", "has",
+            "have", "ok", "okay", "allowed", "preferred", "yes", "no", "do", "does", "the", "a",
+            "an", "any", "flag", "bool"}
+_NEGATION = re.compile(r"\b(?:not|no|never|without|don'?t|doesn'?t|isn'?t|aren'?t|won'?t|"
+                       r"wasn'?t|nothing)\b|n't\b", re.IGNORECASE)
+_CLAUSE = re.compile(r"[.;!?,]|\bbut\b", re.IGNORECASE)
+
+
+def _yes_no_cues(slot: Slot) -> list[str]:
+    return [w for w in tokens(slot.name.replace("_", " ")) if w not in _GENERIC]
+
+
+def _has_cues(cues: list[str], clause: str) -> bool:
+    said = set(tokens(clause))
+    return bool(cues) and all(c in said or f"{c}s" in said or c.rstrip("s") in said
+                              for c in cues)
+
+
+def yes_no_phrase(slot: Slot, message: str) -> str | None:
+    """The one clause that says a yes/no slot's own words ("It's not urgent", "no signature
+    needed", "wheelchair access please"), or None."""
+    cues = _yes_no_cues(slot)
+    clauses = [c.strip() for c in _CLAUSE.split(message) if _has_cues(cues, c)]
+    return clauses[0] if len(clauses) == 1 else None
+
+
+def said_yes_no(slot: Slot, words: str) -> bool | None:
+    """A yes/no slot answered with its own words: "urgent" is yes, "not urgent" no; None when
+    the words do not name the slot."""
+    cues = _yes_no_cues(slot)
+    if not _has_cues(cues, words):
+        return None
+    first = min(m.start() for c in cues
+                for m in re.finditer(rf"\b{re.escape(c)}", words, re.IGNORECASE))
+    return _NEGATION.search(words[:first]) is None
+
+
 def phrases(kind: str, message: str) -> list[str]:
     pattern = _DATE if kind == "date" else _TIME
     return [m.group(0) for m in pattern.finditer(message)]
@@ -73,6 +116,9 @@ def missed(slots: list[Slot], message: str) -> dict[str, str]:
         said = phrases(kind, message)
         if len(open_slots) == 1 and len(said) == 1:
             found[open_slots[0].name] = said[0]
+    for slot in slots:
+        if slot.type == "boolean" and (phrase := yes_no_phrase(slot, message)) is not None:
+            found[slot.name] = phrase
     counts = [s for s in slots if s.type in ("integer", "number")]
     for slot in counts:
         phrase = count_phrase(slot, message, counts)

@@ -1,0 +1,73 @@
+"""Kinds of failure from a courier, a tutoring and a vet agent written from the README alone,
+with a scripted extractor: a yes/no said in the slot's own words, a correction whose new words
+hold commas, a cancel said with "actually", a person's email that is no name, a postcode's
+digits that are no count."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import form_agent
+from tests.test_form_lists_and_skips import values
+from tests.test_form_repairs import say
+
+VET = """
+name: vet
+description: Books a vet visit.
+form:
+  slots:
+    - {name: owner_name, question: "Your name?"}
+    - {name: parent_email, pattern: '[\\w.+-]+@[\\w-]+\\.[\\w.]+', question: "Your email?"}
+    - {name: pickup_address, description: where we collect the pet, question: "Address?"}
+    - {name: pets, type: integer, min: 1, max: 4, question: "How many pets?"}
+    - {name: urgent, type: boolean, question: "Is it urgent?"}
+    - {name: notes, required: false, question: "Anything else?"}
+"""
+
+
+@pytest.fixture
+async def vet(harness_factory, tmp_path):
+    async with form_agent(harness_factory, tmp_path, VET) as h:
+        yield h
+
+
+@pytest.mark.parametrize(("said", "urgent"), [
+    ("It's not urgent.", False), ("It's quite urgent, she's limping.", True),
+    ("It isn't urgent at all.", False)])
+async def test_a_yes_no_said_in_the_slot_s_own_words_is_read(vet, said, urgent):
+    message = f"Hi, this is Maria Gonzalez, email maria.g@example.com. {said}"
+    await say(vet, message, {"owner_name": "Maria Gonzalez", "notes": said})
+    known = await values(vet)
+    assert known["urgent"] is urgent
+    assert "notes" not in known  # the yes/no's words are not also the notes
+    assert known["parent_email"] == "maria.g@example.com"  # a person's email is no name
+
+
+async def test_a_yes_no_question_answered_with_its_own_word(vet):
+    await say(vet, "Maria Gonzalez", {"owner_name": "Maria Gonzalez"})
+    await say(vet, "maria.g@example.com", {"parent_email": "maria.g@example.com"})
+    await say(vet, "12 Elm Road", {"pickup_address": "12 Elm Road"})
+    await say(vet, "two", None)
+    body = await say(vet, "very urgent", None)
+    assert body["asking"] == "notes" and (await values(vet))["urgent"] is True
+
+
+async def test_a_correction_with_commas_replaces_the_whole_value(vet):
+    await say(vet, "Maria Gonzalez", {"owner_name": "Maria Gonzalez"})
+    await say(vet, "maria.g@example.com", {"parent_email": "maria.g@example.com"})
+    await say(vet, "5 Silver Street, Bury BL9 0EU", {"pickup_address": "5 Silver Street, Bury"})
+    # The model reads a count from the postcode ("1LW") and a time from the house number: the
+    # postcode says no number, and the new address replaces the old.
+    body = await say(vet, "sorry, the pickup is at 30 Drake Street, Rochdale OL16 1LW, not Bury",
+                     {"pets": "1 pet"})
+    assert body["asking"] == "pets"
+    known = await values(vet)
+    assert known["pickup_address"] == "30 Drake Street, Rochdale OL16 1LW"
+    assert "pets" not in known
+
+
+async def test_actually_never_mind_cancels(vet):
+    await say(vet, "Maria Gonzalez", {"owner_name": "Maria Gonzalez"})
+    body = await say(vet, "actually never mind, I'll call back once I've checked my calendar",
+                     {"urgent": "no"})
+    assert body["outcome"] == "cancelled"
