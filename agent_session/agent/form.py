@@ -195,7 +195,7 @@ _NOT_CUES = {"the", "and", "for", "you", "your", "what", "which", "who", "when",
              "would", "should", "could", "like", "please", "tell", "give", "put", "this",
              "that", "with", "from", "are", "is", "it", "its", "as", "said", "say", "example",
              "any", "one", "ones", "our", "under", "want", "need", "booking", "book", "can",
-             "should", "know", "there", "anything", "something", "skip", "such", "let",
+             "know", "there", "anything", "something", "skip", "such", "let",
              "also", "just", "will", "have", "has", "get", "may", "might", "must", "else",
              "other"}
 
