@@ -1,7 +1,8 @@
 """Kinds of failure from a courier, a tutoring and a vet agent written from the README alone,
 with a scripted extractor: a yes/no said in the slot's own words, a correction whose new words
 hold commas, a cancel said with "actually", a person's email that is no name, a postcode's
-digits that are no count."""
+digits that are no count, a number in a unit, "my girl", a free-text answer the model did not
+copy."""
 
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ form:
     - {name: pets, type: integer, min: 1, max: 4, question: "How many pets?"}
     - {name: urgent, type: boolean, question: "Is it urgent?"}
     - {name: notes, required: false, question: "Anything else?"}
+    - {name: weight_kg, type: number, max: 70, required: false,
+       description: the total weight of all the pets together in kilograms,
+       question: "How heavy?"}
+    - {name: time, type: time, required: false, question: "What time?"}
 """
 
 
@@ -71,3 +76,39 @@ async def test_actually_never_mind_cancels(vet):
     body = await say(vet, "actually never mind, I'll call back once I've checked my calendar",
                      {"urgent": "no"})
     assert body["outcome"] == "cancelled"
+
+
+async def test_a_number_in_a_unit_goes_to_the_count_of_that_unit(vet):
+    await say(vet, "Maria Gonzalez, two pets", {"owner_name": "Maria Gonzalez", "pets": "two"})
+    # "two pets" is the pets' count, never the weight's, though the weight's words say pets
+    assert "weight_kg" not in await values(vet)
+    await say(vet, "we'll only bring 45 kilos of pets this time", {"pets": "45 kilos"})
+    known = await values(vet)
+    assert (known["pets"], known["weight_kg"]) == (2, 45)
+
+
+async def test_who_someone_is_is_no_name(vet):
+    body = await say(vet, "hiya, need to sort out a visit for my girl", {"owner_name": "girl"})
+    assert body["asking"] == "owner_name"
+
+
+async def test_a_free_text_answer_the_model_did_not_copy_is_the_answer(vet):
+    await say(vet, "Maria Gonzalez", {"owner_name": "Maria Gonzalez"})
+    await say(vet, "maria.g@example.com", {"parent_email": "maria.g@example.com"})
+    await say(vet, "12 Elm Road", {"pickup_address": "12 Elm Road"})
+    await say(vet, "two", None)
+    await say(vet, "yes", None)
+    body = await say(vet, "leave it with the concierge", {"notes": "none"})
+    assert body["asking"] == "weight_kg"
+    assert (await values(vet))["notes"] == "leave it with the concierge"
+
+
+async def test_a_new_address_said_with_instead_stays_the_address(vet):
+    await say(vet, "Maria Gonzalez, at 10 am", {"owner_name": "Maria Gonzalez",
+                                                "time": "10 am"})
+    await say(vet, "maria.g@example.com", {"parent_email": "maria.g@example.com"})
+    await say(vet, "fine, pick it up from 200 Deansgate, Manchester M3 3NW instead",
+              {"pickup_address": "200 Deansgate, Manchester M3 3NW"})
+    known = await values(vet)
+    assert (known["pickup_address"], known["time"]) == ("200 Deansgate, Manchester M3 3NW",
+                                                        "10:00")

@@ -37,7 +37,7 @@ from .actions import ActionArgumentsError, ActionContext, ActionRegistry
 from .definition import AgentDefinition
 from .form_state import FormState
 from .loop import LoopLimits
-from .slot_types import Reading, matching_part, read, settle_half
+from .slot_types import Reading, matching_part, read, settle_half, unit_owner
 from .slot_values import (
     match_choice,
     number_words_in,
@@ -595,7 +595,7 @@ class FormStrategy:
         empty = [s for s in self._spec.slots if s.type in ("date", "time", "integer", "number",
                                                           "boolean")
                  and s.name not in words and not state.filled(s.name)]
-        for name, said in typed_finder.missed(empty, message).items():
+        for name, said in typed_finder.missed(empty, message, self._spec.slots).items():
             # Not words another typed slot took; for a count, only words with a number
             # ("One VIP ticket" is a count though "VIP" is the seat).
             count = self._spec.slot(name).type in ("integer", "number")
@@ -621,6 +621,13 @@ class FormStrategy:
                     words.pop(other)
                 if not any(repairs.overlaps(part, w) for w in words.values()):
                     words[slot.name] = part
+        # A number said in a unit belongs to the count of that unit ("45 kilos" to the weight
+        # in kg, not the parcel count).
+        for name in [n for n in words if self._spec.slot(n).type in ("integer", "number")]:
+            owner = unit_owner(self._spec.slot(name), words[name], self._spec.slots)
+            if owner is not None and (owner.name not in words or
+                                      repairs.overlaps(words[owner.name], words[name])):
+                words[owner.name] = words.pop(name)
         # A count said with its noun ("make it four nights", "2 bathrooms actually") belongs
         # to that count, not to a time or date the model read from its number, nor to another
         # count whose noun the message does not say.
@@ -671,7 +678,28 @@ class FormStrategy:
         cancel = mentions(message, self._spec.cancel_words) and (
             raw.get("intent") == CANCEL or
             (not words and repairs.drops_task(message, self._spec.cancel_words)))
+        if not words and not cancel and asked is not None and asked.type == "text" and \
+                not asked.pattern and not asked.resolve and not names.is_name(asked) and \
+                len(second_look.unsaid(message, [])) >= 2 and \
+                not message.rstrip().endswith("?") and \
+                not mentions(message, self._spec.cancel_words):
+            # The answer to a free-text question, which the model failed to copy ("leave it
+            # with the concierge" for the driver's notes): the message is the answer.
+            words[asked.name] = message.strip().rstrip(".!")
         return words, cancel
+
+    def _plainly(self, slot: Slot, words: str) -> bool:
+        """Whether the words plainly hold a value of this typed slot: a date or time phrase, a
+        count with its noun or a short number, an option named whole."""
+        if slot.type in ("date", "time"):
+            return bool(typed_finder.phrases(slot.type, words))
+        if slot.type in ("integer", "number"):
+            counts = [s for s in self._spec.slots if s.type in ("integer", "number")]
+            return typed_finder.count_phrase(slot, words, counts) is not None or (
+                parse_number(words) is not None and len(tokens(words)) <= SHORT_ANSWER_WORDS)
+        if slot.type == "choice":
+            return _named_choice(slot, words) is not None
+        return False
 
     @staticmethod
     def _said_twice(words: str, message: str) -> bool:
@@ -706,7 +734,8 @@ class FormStrategy:
         named = [s for s in self._spec.slots if names.is_name(s)]
         for slot in named:
             said = words.get(slot.name)
-            if said is not None and (not names.could_be_name(said) or (
+            if said is not None and (not names.could_be_name(said) or
+                                     names.possessed(said, message) or (
                     (asked is None or slot.name != asked.name) and
                     names.written_lower_only(said, message))):
                 words.pop(slot.name)
@@ -781,6 +810,10 @@ class FormStrategy:
                 takers = [s for s in takers if s.type not in ("integer", "number")]
             filled = [s for s in takers if state.filled(s.name)]
             target = filled[0] if len(filled) == 1 else takers[0] if len(takers) == 1 else None
+            if asked.type == "text" and (len(filled) != 1 or not self._plainly(filled[0], value)):
+                # An answer to a free-text question ("200 Deansgate, Manchester ... instead")
+                # leaves it only as the plain change of a value said before ("make it 8:30 am")
+                target = None
             if target is not None:
                 words[target.name] = widen(target, words.pop(asked.name), message)
                 return

@@ -30,7 +30,10 @@ _RELATIONS = {"daughter", "son", "wife", "husband", "mother", "father", "mom", "
               "friends", "family", "brother", "sister", "grandma", "grandpa", "grandmother",
               "grandfather", "partner", "boyfriend", "girlfriend", "cousin", "cousins", "aunt",
               "uncle", "boss", "colleague", "neighbour", "neighbor", "myself", "self", "patient",
-              "customer", "owner", "someone", "somebody", "everyone", "us", "them", "him"}
+              "customer", "owner", "someone", "somebody", "everyone", "us", "them", "him",
+              "girl", "boy", "girls", "boys", "lad", "lass", "grandson", "granddaughter",
+              "grandchild", "grandkids", "nephew", "niece", "teenager", "toddler", "youngest",
+              "eldest", "oldest", "kiddo", "pupil", "student", "pet", "puppy", "kitten"}
 # Words a name never opens with ("my cousins", "the kids", "our group").
 _NOT_OPENING = {"my", "our", "your", "his", "her", "their", "the", "a", "an", "some", "we",
                 "us", "i", "it", "its", "that", "this", "these", "those", "all", "both"}
@@ -102,6 +105,13 @@ def capitalised(message: str, taken: list[str]) -> str | None:
             continue
         runs.add(run)
     return runs.pop() if len(runs) == 1 else None
+
+
+def possessed(words: str, message: str) -> bool:
+    """Whether the message says these words, in lower case, after "my", "our", "his"...: who
+    or what someone is ("for my girl", "our lad"), not a name."""
+    return re.search(rf"\b(?:my|our|his|her|their|your)\s+(?:little\s+|eldest\s+|youngest\s+)?"
+                     rf"{re.escape(words)}\b", message) is not None
 
 
 def could_be_name(words: str) -> bool:

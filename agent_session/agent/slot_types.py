@@ -154,15 +154,31 @@ def _units_in(text: str, family: dict[str, tuple[str, ...]]) -> set[str]:
 
 def _other_unit(slot: Slot, words: str) -> str | None:
     """The reason a number said in another unit than the slot's is refused, else None."""
-    declared = f"{slot.name.replace('_', ' ')} {slot.description or ''}"
     for family in _UNITS:
-        own = _units_in(declared, family)
+        own = _units_in(_declared(slot), family)
         said = _units_in(words, family)
         if len(own) == 1 and said and not said & own:
             unit = next(iter(own))
             return (f"\u201c{words}\u201d isn't in {unit}s: I need the number of "
                     f"{unit}s.")
     return None
+
+
+def unit_owner(slot: Slot, words: str, slots: list[Slot]) -> Slot | None:
+    """The one other count slot counted in the unit these words say, when `slot` is counted
+    in none of that kind ("45 kilos" given to the parcel count belongs to the weight in kg)."""
+    for family in _UNITS:
+        said = _units_in(words, family)
+        if not said or _units_in(_declared(slot), family):
+            continue
+        owners = [o for o in slots if o is not slot and o.type in ("integer", "number")
+                  and _units_in(_declared(o), family) & said]
+        return owners[0] if len(owners) == 1 else None
+    return None
+
+
+def _declared(slot: Slot) -> str:
+    return f"{slot.name.replace('_', ' ')} {slot.description or ''}"
 
 
 _MONTH_DAY = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|"

@@ -108,8 +108,10 @@ def phrases(kind: str, message: str) -> list[str]:
     return [m.group(0) for m in pattern.finditer(message)]
 
 
-def missed(slots: list[Slot], message: str) -> dict[str, str]:
-    """Words for the empty typed `slots` the message plainly holds: slot name -> words."""
+def missed(slots: list[Slot], message: str, every: list[Slot] = ()) -> dict[str, str]:
+    """Words for the empty typed `slots` the message plainly holds: slot name -> words. A
+    count's nouns are told apart from `every` count of the agent's, filled or not ("two
+    parcels" is the parcel count's, never the weight's)."""
     found: dict[str, str] = {}
     for kind in ("date", "time"):
         open_slots = [s for s in slots if s.type == kind]
@@ -119,8 +121,8 @@ def missed(slots: list[Slot], message: str) -> dict[str, str]:
     for slot in slots:
         if slot.type == "boolean" and (phrase := yes_no_phrase(slot, message)) is not None:
             found[slot.name] = phrase
-    counts = [s for s in slots if s.type in ("integer", "number")]
-    for slot in counts:
+    counts = [s for s in (every or slots) if s.type in ("integer", "number")]
+    for slot in [s for s in slots if s.type in ("integer", "number")]:
         phrase = count_phrase(slot, message, counts)
         if phrase is not None and sum(count_phrase(other, phrase, counts) is not None
                                       for other in counts) == 1:
