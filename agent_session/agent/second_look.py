@@ -22,7 +22,7 @@ _COMMON = FILLER | frozenset({
     "what", "how", "one", "some", "any", "all", "up", "out", "let", "know", "make", "see",
     "going", "go", "looking", "look", "try", "trying", "then", "too", "very", "much", "well",
     "um", "uh", "oh", "er", "right", "great", "hope", "possible", "able", "into", "now",
-    "under", "name", "named", "called", "people", "person", "persons", "again", "there",
+    "under", "name", "named", "called", "people", "person", "persons", "again",
 })
 _SECOND_LOOK_MIN_UNSAID = 2
 
