@@ -112,3 +112,24 @@ async def test_a_new_address_said_with_instead_stays_the_address(vet):
     known = await values(vet)
     assert (known["pickup_address"], known["time"]) == ("200 Deansgate, Manchester M3 3NW",
                                                         "10:00")
+
+
+CLEANING = """
+name: cleaning
+description: Books a home cleaning.
+form:
+  slots:
+    - {name: address, description: the street address to clean, question: "What's the address?"}
+    - {name: bedrooms, type: integer, min: 1, max: 8, question: "How many bedrooms?"}
+    - {name: bathrooms, type: integer, min: 1, max: 5, question: "How many bathrooms?"}
+    - {name: date, type: date, question: "Which day?"}
+"""
+
+
+async def test_a_changed_count_goes_to_the_count_its_noun_names(harness_factory, tmp_path):
+    async with form_agent(harness_factory, tmp_path, CLEANING) as cleaning:
+        await say(cleaning, "14 Elm Road, a two bedroom, one bathroom flat",
+                  {"address": "14 Elm Road", "bedrooms": "two", "bathrooms": "one"})
+        await say(cleaning, "sorry, there are 2 bathrooms actually", {"bedrooms": "2"})
+        known = await values(cleaning)
+        assert (known["bedrooms"], known["bathrooms"]) == (2, 2)

@@ -32,7 +32,7 @@ from ..events import Event, FinalResult, Question, UserMessage
 from ..llm.base import JSONRequest, LLMClient
 from ..llm.messages import current_task
 from ..metrics import Metrics
-from . import names, repairs, second_look, typed_finder
+from . import names, repairs, typed_finder
 from .actions import ActionArgumentsError, ActionContext, ActionRegistry
 from .definition import AgentDefinition
 from .form_state import FormState
@@ -45,7 +45,7 @@ from .slot_values import (
     parse_number,
     times_said,
 )
-from .slots import CANCEL, FormSpec, Slot, fill, ground, mentions, tokens
+from .slots import CANCEL, FormSpec, Slot, detail_words, fill, ground, mentions, tokens
 from .steps import ActionSteps, model_call
 from .strategy import StepCallback, TurnOutcome
 
@@ -71,7 +71,6 @@ _DAYPART = {"am", "pm", "morning", "evening", "afternoon", "night", "tonight", "
 _TIME_LEFT = {"half", "past", "quarter", "to", "a"}
 _WORD = re.compile(r"[\w']+(?:[:.]\d+)?")
 SHORT_ANSWER_WORDS = 4
-SECOND_LOOK = "Still empty:"  # the line a second look at the same message adds
 READ_BACK = ":read-back"  # the attempts at a confirmation, beside the slots' own
 # A short answer to a date question is read without the model only when it names no time, and
 # to a time question only when it names no day: "tomorrow at 9" fills two slots, so the model
@@ -352,17 +351,6 @@ class FormStrategy:
             turn.words, cancel = self._grounded(raw, message, state, asked)
             log.info("form %s: model said %s, grounded %s in %.0f ms", self._definition.name,
                      raw, turn.words, llm_ms)
-            empty = [s for s in self._spec.slots
-                     if s.name not in turn.words and not state.filled(s.name)]
-            again = [] if cancel else second_look.fields_to_look_for(
-                message, turn.words, state.said, empty, self._spec.slots)
-            if again:
-                more, llm_ms = await self._extract(state, last_question, message, ctx, again)
-                steps = 2
-                raw = {**raw, **{k: v for k, v in more.items() if k in again}}
-                turn.words, cancel = self._grounded(raw, message, state, asked)
-                log.info("form %s: looked again for %s: model said %s, grounded %s in %.0f ms",
-                         self._definition.name, again, more, turn.words, llm_ms)
         if cancel:
             if not turn.words:
                 ended = FormState(ended="cancelled")
@@ -537,17 +525,9 @@ class FormStrategy:
     # -- the one model call --------------------------------------------------------------------
 
     async def _extract(self, state: FormState, question: str | None, message: str,
-                       ctx: ActionContext, only: list[str] | None = None
-                       ) -> tuple[dict[str, Any], float]:
-        """The model's words per slot; with `only`, a second look for those slots alone (its
-        prompt starts as the first look's, so the model has evaluated all but its last line)."""
-        content = _turn_text(state.said, question, message)
-        schema = self._schema
-        if only:
-            content += f"\n{SECOND_LOOK} {', '.join(only)}. Copy any of these the message gives."
-            schema = self._spec.extraction_schema(only)
-        turn = {"role": "user", "content": content}
-        request = JSONRequest([*self._prefix, turn], schema, ctx.session_id)
+                       ctx: ActionContext) -> tuple[dict[str, Any], float]:
+        turn = {"role": "user", "content": _turn_text(state.said, question, message)}
+        request = JSONRequest([*self._prefix, turn], self._schema, ctx.session_id)
         return await model_call(self._llm.complete_json(request), self._limits.llm_timeout,
                                 self._llm_seconds)
 
@@ -680,7 +660,7 @@ class FormStrategy:
             (not words and repairs.drops_task(message, self._spec.cancel_words)))
         if not words and not cancel and asked is not None and asked.type == "text" and \
                 not asked.pattern and not asked.resolve and not names.is_name(asked) and \
-                len(second_look.unsaid(message, [])) >= 2 and \
+                len(detail_words(message)) >= 2 and \
                 not message.rstrip().endswith("?") and \
                 not mentions(message, self._spec.cancel_words):
             # The answer to a free-text question, which the model failed to copy ("leave it

@@ -225,14 +225,11 @@ class FormSpec(BaseModel):
     def slot(self, name: str) -> Slot | None:
         return next((s for s in self.slots if s.name == name), None)
 
-    def extraction_schema(self, only: list[str] | None = None) -> dict[str, Any]:
-        """What the model may answer: any of the slots (or `only` these, with no intent) as
-        the user's words, and the cancel intent; every key optional, so a message that gives
-        one detail costs a few tokens."""
-        properties: dict[str, Any] = {s.name: {"type": "string"} for s in self.slots
-                                      if only is None or s.name in only}
-        if only is None:
-            properties["intent"] = {"type": "string", "enum": [CANCEL]}
+    def extraction_schema(self) -> dict[str, Any]:
+        """What the model may answer: any of the slots as the user's words, and the cancel
+        intent; every key optional, so a message that gives one detail costs a few tokens."""
+        properties: dict[str, Any] = {s.name: {"type": "string"} for s in self.slots}
+        properties["intent"] = {"type": "string", "enum": [CANCEL]}
         return {"type": "object", "properties": properties, "additionalProperties": False}
 
 
@@ -254,6 +251,27 @@ def ground(words: str, message: str) -> str | None:
     if not any(t not in FILLER for w in kept for t in tokens(w)):
         return None
     return " ".join(kept)
+
+
+# Words of a request that are no detail of any agent's ("Hi, I'd like to book ... please").
+_REQUEST_WORDS = FILLER | frozenset({
+    "i", "d", "m", "s", "ll", "ve", "re", "t", "we", "me", "us", "you", "your", "our", "it",
+    "its", "that", "this", "there", "here", "and", "or", "but", "so", "also", "with", "just",
+    "can", "could", "would", "will", "should", "shall", "may", "might", "do", "does", "did",
+    "be", "been", "am", "are", "was", "were", "have", "has", "had", "get", "got", "like", "want",
+    "wanted", "need", "needs", "book", "booking", "booked", "hi", "hello", "hey", "good",
+    "morning", "thanks", "thank", "yes", "yeah", "no", "ok", "okay", "sure", "if", "as",
+    "what", "how", "one", "some", "any", "all", "up", "out", "let", "know", "make", "see",
+    "going", "go", "looking", "look", "try", "trying", "then", "too", "very", "much", "well",
+    "um", "uh", "oh", "er", "right", "great", "hope", "possible", "able", "into", "now",
+    "under", "name", "named", "called", "people", "person", "persons", "again",
+})
+
+
+def detail_words(message: str) -> list[str]:
+    """The message's words that may carry a detail: "leave it with the concierge" has two,
+    "hello again" none."""
+    return [t for t in tokens(message) if t not in _REQUEST_WORDS]
 
 
 def mentions(message: str, phrases: list[str]) -> bool:

@@ -3,12 +3,6 @@
 Each script entry is an `LLMReply`, a list of `ActionCall`s, a dict (the answer to a JSON
 request: the form strategy's extraction), an exception to raise, or a callable taking the
 request (sync or async) and returning one of those.
-
-The form strategy may take a second, narrower look at a long message (a JSON request for only
-the slots still empty): the script answers it only with an `Again`
-entry, queued right after the first look's answer, and with nothing (`{}`) otherwise, so a
-script written for one call a turn stays right. Second looks are kept in `second_looks`, apart
-from `requests`.
 """
 
 from __future__ import annotations
@@ -17,19 +11,10 @@ import inspect
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from agent_session.agent.form import SECOND_LOOK
 from agent_session.errors import LLMBadResponse
 from agent_session.llm.base import ActionCall, JSONRequest, LLMReply, LLMRequest
 
 Step = LLMReply | list[ActionCall] | dict[str, Any] | BaseException | Callable[[Any], Any]
-
-
-class Again(dict):
-    """The script's answer to a second look at the same message."""
-
-
-def _is_second_look(request: JSONRequest) -> bool:
-    return SECOND_LOOK in request.messages[-1]["content"]
 
 
 def call(name: str, **arguments: Any) -> ActionCall:
@@ -43,7 +28,6 @@ class ScriptedLLM:
     def __init__(self, steps: Iterable[Step] = ()) -> None:
         self._steps: list[Step] = list(steps)
         self.requests: list[LLMRequest | JSONRequest] = []
-        self.second_looks: list[JSONRequest] = []
 
     def extend(self, steps: Iterable[Step]) -> None:
         self._steps.extend(steps)
@@ -74,11 +58,6 @@ class ScriptedLLM:
         return LLMReply(actions=list(step))
 
     async def complete_json(self, request: JSONRequest) -> dict[str, Any]:
-        if _is_second_look(request):
-            self.second_looks.append(request)
-            if self._steps and isinstance(self._steps[0], Again):
-                return dict(self._steps.pop(0))
-            return {}
         step = await self._next(request)
         if not isinstance(step, dict):
             raise LLMBadResponse("The scripted model has an action where a JSON answer was due.")
