@@ -243,3 +243,14 @@ def test_a_bare_hour_is_an_hour_not_a_house_number(message, found):
 def test_the_new_words_of_a_correction_lose_their_lead_in(message, new, old):
     from agent_session.agent.repairs import instead_of
     assert instead_of(message) == (new, old)
+
+
+@pytest.mark.parametrize(("message", "dates", "times"), [
+    ("collect on Friday 16 July 2027 at quarter past two", ["on Friday 16 July 2027"],
+     ["at quarter past two"]),
+    ("tomorrow at 10 am, about 12 kg", ["tomorrow"], ["at 10 am"]),
+    ("June 3rd, 2027", ["June 3rd, 2027"], []),
+    ("on Tuesday, and on Friday too", ["on Tuesday", "on Friday"], [])])
+def test_a_date_s_parts_are_one_phrase_and_a_weight_no_hour(message, dates, times):
+    from agent_session.agent.typed_finder import phrases
+    assert (phrases("date", message), phrases("time", message)) == (dates, times)

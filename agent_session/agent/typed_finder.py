@@ -29,7 +29,10 @@ _HOUR = r"(?:\d{1,2}(?:[:.]\d{2})?|one|two|three|four|five|six|seven|eight|nine|
 # A bare hour after "at": an hour of the day, not a house number ("at 30 Drake Street",
 # "at 5 Silver Street": a number before a capitalised word is an address).
 _BARE_HOUR = (r"(?:(?:[01]?\d|2[0-3])(?:[:.]\d{2})?|one|two|three|four|five|six|seven|eight|nine|"
-              r"ten|eleven|twelve)(?!\d|[:.]\d)(?!\s+(?-i:[A-Z]))")
+              r"ten|eleven|twelve)(?!\d|[:.]\d)(?!\s+(?-i:[A-Z]))"
+              r"(?!\s*(?:kg|kgs|kilos?|kilograms?|lbs?|pounds?|grams?|km|miles?|minutes?|"
+              r"mins?|hours?|hrs?|days?|weeks?|nights?|months?|years?|people|persons|guests|"
+              r"percent|%)\b)")  # "about 12 kg" is a weight
 _DAYPART = (r"(?:\s*(?:am|pm|a\.m\.|p\.m\.)|\s+o'?clock|\s+in the (?:morning|afternoon|evening)"
             r"|\s+at night)")
 _TIME = re.compile(  # the fuller forms first: "at 6 pm" is "6 pm", not a bare "at 6"
@@ -103,9 +106,28 @@ def said_yes_no(slot: Slot, words: str) -> bool | None:
     return _NEGATION.search(words[:first]) is None
 
 
+_JOINS = re.compile(r"[\s,]*(?:the\s+)?", re.IGNORECASE)
+_YEAR = re.compile(r",?\s*\d{4}\b")
+
+
 def phrases(kind: str, message: str) -> list[str]:
+    """The date (or time) phrases in the message; the parts of one date are one phrase
+    ("Friday 16 July 2027", "Monday the 5th")."""
     pattern = _DATE if kind == "date" else _TIME
-    return [m.group(0) for m in pattern.finditer(message)]
+    spans = [[m.start(), m.end()] for m in pattern.finditer(message)]
+    if kind == "date":
+        joined: list[list[int]] = []
+        for span in spans:
+            if joined and _JOINS.fullmatch(message[joined[-1][1]:span[0]]):
+                joined[-1][1] = span[1]
+            else:
+                joined.append(span)
+        for span in joined:
+            year = _YEAR.match(message, span[1])
+            if year:
+                span[1] = year.end()
+        spans = joined
+    return [message[a:b] for a, b in spans]
 
 
 def missed(slots: list[Slot], message: str, every: list[Slot] = ()) -> dict[str, str]:
