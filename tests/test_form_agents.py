@@ -114,3 +114,41 @@ async def test_auto_keeps_the_action_loop_on_a_remote_model():
         assert app.state.services.agents.get(None).strategy.name == "react"
         body = (await client.post("/chat", json={"query": "cab"})).json()
         assert body["query"] == "Where from?"
+
+
+AGE_AGENT = """
+name: ages
+description: Takes a driver's age, checked by the agent's own action.
+actions:
+  - name: check_age
+    function: age_actions:check_age
+    description: Whether an age is covered.
+    parameters: {type: object, properties: {age: {type: [integer, string]}}}
+form:
+  slots:
+    - name: driver_age
+      type: integer
+      question: How old is the driver?
+      resolve:
+        - {action: check_age, arguments: {age: '{value}'}, value: age}
+    - {name: notes, required: false, question: "Anything else?"}
+"""
+
+
+async def test_a_number_an_action_returns_keeps_the_slot_s_type(harness_factory, tmp_path):
+    """An action that returns the age as 34 (or "34") gives the integer 34: the result is
+    valid, never "Sorry, that didn't work"."""
+    (tmp_path / "ages.yaml").write_text(AGE_AGENT)
+    (tmp_path / "age_actions.py").write_text(
+        "def check_age(arguments, ctx):\n"
+        "    age = int(arguments['age'])\n"
+        "    return {'age': age} if age >= 21 else {'error': 'Drivers must be 21.'}\n")
+    async with harness_factory(agent_file=str(tmp_path / "ages.yaml"),
+                               agent_strategy="form") as h:
+        h.llm.extend([{"driver_age": "19"}, {"driver_age": "34"}])
+        first = (await h.chat("19", session_id="a1")).json()
+        assert first["query"] == "Drivers must be 21. How old is the driver?"
+        await h.chat("34", session_id="a1")
+        body = (await h.chat("skip", session_id="a1")).json()
+        assert body["outcome"] == "final" and body["final_response"] == {"driver_age": 34,
+                                                                          "notes": None}

@@ -36,15 +36,16 @@ async def vet(harness_factory, tmp_path):
         yield h
 
 
-@pytest.mark.parametrize(("said", "urgent"), [
-    ("It's not urgent.", False), ("It's quite urgent, she's limping.", True),
-    ("It isn't urgent at all.", False)])
-async def test_a_yes_no_said_in_the_slot_s_own_words_is_read(vet, said, urgent):
+@pytest.mark.parametrize(("said", "urgent", "notes"), [
+    ("It's not urgent.", False, None),  # the yes/no's words are not also the notes
+    ("It isn't urgent at all.", False, None),
+    ("It's quite urgent, she's limping.", True, "It's quite urgent, she's limping.")])
+async def test_a_yes_no_said_in_the_slot_s_own_words_is_read(vet, said, urgent, notes):
     message = f"Hi, this is Maria Gonzalez, email maria.g@example.com. {said}"
     await say(vet, message, {"owner_name": "Maria Gonzalez", "notes": said})
     known = await values(vet)
     assert known["urgent"] is urgent
-    assert "notes" not in known  # the yes/no's words are not also the notes
+    assert known.get("notes") == notes  # notes that say more than the yes/no stay
     assert known["parent_email"] == "maria.g@example.com"  # a person's email is no name
 
 
@@ -133,3 +134,28 @@ async def test_a_changed_count_goes_to_the_count_its_noun_names(harness_factory,
         await say(cleaning, "sorry, there are 2 bathrooms actually", {"bedrooms": "2"})
         known = await values(cleaning)
         assert (known["bedrooms"], known["bathrooms"]) == (2, 2)
+
+
+async def test_a_free_text_value_that_says_nothing_is_dropped(vet):
+    body = await say(vet, "I don't know, I", {"owner_name": "Maria", "notes": "I"})
+    assert "notes" not in await values(vet)
+    assert body["asking"] == "owner_name"
+
+
+async def test_a_description_that_names_a_choice_is_still_the_description(harness_factory,
+                                                                          tmp_path):
+    text = """
+name: desk
+description: Opens a ticket.
+form:
+  slots:
+    - {name: category, type: choice, choices: [laptop, printer], question: "Which device?"}
+    - {name: problem, description: what is going wrong, question: "What's wrong?"}
+    - {name: floor, type: integer, question: "Which floor?"}
+"""
+    async with form_agent(harness_factory, tmp_path, text) as desk:
+        await say(desk, "My laptop won't turn on since this morning",
+                  {"category": "laptop", "problem": "My laptop won't turn on since this morning"})
+        known = await values(desk)
+        assert known["problem"] == "My laptop won't turn on since this morning"
+        assert known["category"] == "laptop"

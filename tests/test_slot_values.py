@@ -254,3 +254,13 @@ def test_the_new_words_of_a_correction_lose_their_lead_in(message, new, old):
 def test_a_date_s_parts_are_one_phrase_and_a_weight_no_hour(message, dates, times):
     from agent_session.agent.typed_finder import phrases
     assert (phrases("date", message), phrases("time", message)) == (dates, times)
+
+
+@pytest.mark.parametrize(("kind", "given", "typed"), [
+    ("integer", 34, 34), ("integer", "34", 34), ("integer", "34.5", None), ("number", "2.5", 2.5),
+    ("number", 3, 3), ("boolean", True, True), ("boolean", "no", False), ("text", 7, "7"),
+    ("integer", True, None)])
+def test_what_an_action_gives_is_read_as_the_slot_s_type(kind, given, typed):
+    from agent_session.agent.slot_types import as_slot_type
+    from agent_session.agent.slots import Slot
+    assert as_slot_type(Slot(name="x", type=kind, question="?"), given) == typed

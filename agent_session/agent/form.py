@@ -37,7 +37,14 @@ from .actions import ActionArgumentsError, ActionContext, ActionRegistry
 from .definition import AgentDefinition
 from .form_state import FormState
 from .loop import LoopLimits
-from .slot_types import Reading, matching_part, read, settle_half, unit_owner
+from .slot_types import (
+    Reading,
+    as_slot_type,
+    matching_part,
+    read,
+    settle_half,
+    unit_owner,
+)
 from .slot_values import (
     match_choice,
     number_words_in,
@@ -168,6 +175,9 @@ def grounded(slot: Slot, value: str, message: str) -> str | None:
         if chosen is not None and match_choice(message, options) == chosen:
             return value
     kept = ground(value, message)
+    if kept is not None and slot.type == "text" and not names.is_name(slot) and \
+            not detail_words(kept):
+        return None  # "I", "I don't know": words that say nothing for a free-text slot
     if kept is None and said_numbers:
         said = set(tokens(message)) | said_numbers
         words = [w for w in value.split() if tokens(w) and all(t in said for t in tokens(w))]
@@ -626,15 +636,17 @@ class FormStrategy:
                 words[slot.name] = phrase
         # Free-text words that hold another slot's value ("A suite for 8 people" given as the
         # guest's name, "2 guests" as the name) are not that slot's, unless the message names
-        # the slot or it was asked.
+        # the slot or it was asked, or they say more than that value ("My laptop won't turn
+        # on since this morning" is the problem, though "laptop" is the category).
         for slot in self._spec.slots:
-            if slot.type == "text" and slot.name in words and (asked is None or
-                                                               slot.name != asked.name) and \
-                    not _claimed(slot, words[slot.name]) and \
-                    not _cued(slot, message, self._spec.slots) and any(
-                        o.type != "text" and o.name in words and o is not slot and
-                        repairs.overlaps(words[slot.name], words[o.name])
-                        for o in self._spec.slots):
+            if slot.type != "text" or slot.name not in words or (
+                    asked is not None and slot.name == asked.name) or \
+                    _claimed(slot, words[slot.name]) or _cued(slot, message, self._spec.slots):
+                continue
+            held = [o for o in self._spec.slots if o.type != "text" and o.name in words and
+                    o is not slot and repairs.overlaps(words[slot.name], words[o.name])]
+            others = {t for o in held for t in tokens(words[o.name])}
+            if held and len([w for w in detail_words(words[slot.name]) if w not in others]) < 2:
                 words.pop(slot.name)
         self._names(words, message, state, asked)
         for name in list(words):
@@ -837,5 +849,8 @@ class FormStrategy:
             resolved = rule.take(observation)
             if resolved is None:
                 return None, rule.refusal(placeholders, observation), 1
-            return resolved, None, 1
+            typed = as_slot_type(slot, resolved)
+            if typed is None:
+                return None, f"{action.name} gave {resolved!r}, which is no {slot.type}.", 1
+            return typed, None, 1
         return value, None, 0

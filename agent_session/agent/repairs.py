@@ -24,7 +24,8 @@ _SKIP = re.compile(
     r"empty)?|that'?s all|nothing else|whatever|up to you|either way|"
     r"(?:it )?doesn'?t (?:really )?matter(?: to (?:me|us))?(?: either way)?|"
     r"(?:i|we) (?:really )?don'?t mind(?: either way)?|(?:i|we) don'?t care(?: either way)?|"
-    r"no preference(?: either way)?)$", re.IGNORECASE)
+    r"no preference(?: either way)?|not|that'?s it|no,? that'?s (?:all|it)|no,? nothing(?: else)?|"
+    r"all good|(?:i'?m|we'?re) good|nothing (?:to add|more))$", re.IGNORECASE)
 _HUMAN = re.compile(
     r"\b(?:talk|speak|chat)\s+(?:to|with)\s+(?:a|an|the|some|your)?\s*(?:real\s+|live\s+)?"
     r"(?:human|person|agent|someone|somebody|operator|representative|manager|staff)\b"

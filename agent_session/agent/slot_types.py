@@ -164,6 +164,21 @@ def _other_unit(slot: Slot, words: str) -> str | None:
     return None
 
 
+def as_slot_type(slot: Slot, value: str | int | float | bool) -> Any:
+    """What an agent's action gave for a slot, in the slot's JSON type (an age returned as 34
+    or "34" is the integer 34); None when it is not of that type."""
+    if slot.type in ("integer", "number"):
+        if isinstance(value, bool):
+            return None
+        number = value if isinstance(value, int | float) else parse_number(value)
+        if number is None or (slot.type == "integer" and float(number) != int(number)):
+            return None
+        return int(number) if slot.type == "integer" or float(number).is_integer() else number
+    if slot.type == "boolean":
+        return value if isinstance(value, bool) else parse_boolean(str(value))
+    return str(value)
+
+
 def unit_owner(slot: Slot, words: str, slots: list[Slot]) -> Slot | None:
     """The one other count slot counted in the unit these words say, when `slot` is counted
     in none of that kind ("45 kilos" given to the parcel count belongs to the weight in kg)."""

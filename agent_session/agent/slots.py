@@ -76,8 +76,9 @@ class ResolveRule(BaseModel):
             return error if error.endswith((".", "!", "?")) else f"{error}."
         return fill("I couldn't use “{said}”.", placeholders)
 
-    def take(self, observation: dict[str, Any]) -> str | None:
-        """The value at `value`'s path, or None when the observation has none (or an error)."""
+    def take(self, observation: dict[str, Any]) -> str | int | float | bool | None:
+        """The value at `value`'s path (a number or yes/no as the action returned it), or None
+        when the observation has none (or an error)."""
         if "error" in observation:
             return None
         current: Any = observation
@@ -90,7 +91,7 @@ class ResolveRule(BaseModel):
                 return None
         if current is None or isinstance(current, dict | list) or str(current).strip() == "":
             return None
-        return str(current)
+        return current if isinstance(current, int | float | bool) else str(current)
 
 
 SlotType = Literal["text", "integer", "number", "boolean", "date", "time", "choice"]
@@ -265,6 +266,7 @@ _REQUEST_WORDS = FILLER | frozenset({
     "going", "go", "looking", "look", "try", "trying", "then", "too", "very", "much", "well",
     "um", "uh", "oh", "er", "right", "great", "hope", "possible", "able", "into", "now",
     "under", "name", "named", "called", "people", "person", "persons", "again",
+    "don", "dont", "doesn", "isn", "not", "unknown", "none", "nothing", "n",
 })
 
 
