@@ -264,3 +264,23 @@ def test_what_an_action_gives_is_read_as_the_slot_s_type(kind, given, typed):
     from agent_session.agent.slot_types import as_slot_type
     from agent_session.agent.slots import Slot
     assert as_slot_type(Slot(name="x", type=kind, question="?"), given) == typed
+
+
+@pytest.mark.parametrize(("name", "words", "answer"), [
+    ("can_work", "I can't work without it", False), ("can_work", "I can still work", True),
+    ("urgent", "it's urgent", True), ("urgent", "it isn't urgent", False),
+    ("signature_required", "no signature needed", False), ("urgent", "hmm", None)])
+def test_a_yes_no_said_in_the_slot_s_own_words(name, words, answer):
+    from agent_session.agent.slots import Slot
+    from agent_session.agent.typed_finder import said_yes_no
+    slot = Slot(name=name, type="boolean", question="?")
+    assert said_yes_no(slot, words) is answer
+
+
+def test_a_count_s_noun_may_be_shortened():
+    from agent_session.agent.slots import Slot
+    from agent_session.agent.typed_finder import count_phrase
+    beds, baths = (Slot(name=n, type="integer", question="?") for n in ("bedrooms", "bathrooms"))
+    assert count_phrase(beds, "my 2 bed flat", [beds, baths]) == "2 bed"
+    assert count_phrase(baths, "2 bed, 1 bath", [beds, baths]) == "1 bath"
+    assert count_phrase(beds, "at 2 pm", [beds, baths]) is None

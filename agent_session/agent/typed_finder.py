@@ -61,8 +61,9 @@ def count_phrase(slot: Slot, message: str, others: list[Slot] = ()) -> str | Non
     cues = _cues(slot, list(others))
     for found in re.finditer(rf"\b({_NUMBER})\s+([a-z]+)(?:'s?)?(?:\s+([a-z]+))?\b", message,
                              re.IGNORECASE):  # "one kids' bike"
-        if found.group(2).lower() in cues:  # "2 guests"
-            return message[found.start():found.end(2)]
+        noun = found.group(2).lower()
+        if noun in cues or (len(noun) >= 3 and any(c.startswith(noun) for c in cues)):
+            return message[found.start():found.end(2)]  # "2 guests", "2 bed" (bedrooms)
         if found.group(3) and found.group(3).lower() in cues:  # "2 adult guests"
             return found.group(0)
     return None
@@ -103,7 +104,9 @@ def said_yes_no(slot: Slot, words: str) -> bool | None:
         return None
     first = min(m.start() for c in cues
                 for m in re.finditer(rf"\b{re.escape(c)}", words, re.IGNORECASE))
-    return _NEGATION.search(words[:first]) is None
+    last = max(m.end() for c in cues
+               for m in re.finditer(rf"\b{re.escape(c)}\w*(?:n't|n’t)?", words, re.IGNORECASE))
+    return _NEGATION.search(words[:max(first, last)]) is None  # "I can't work": no
 
 
 _JOINS = re.compile(r"[\s,]*(?:the\s+)?", re.IGNORECASE)
