@@ -159,3 +159,23 @@ form:
         known = await values(desk)
         assert known["problem"] == "My laptop won't turn on since this morning"
         assert known["category"] == "laptop"
+
+
+async def test_a_value_another_pattern_takes_goes_to_that_slot(harness_factory, tmp_path):
+    text = r"""
+name: desk
+description: Opens a ticket.
+form:
+  slots:
+    - {name: employee_id, pattern: 'E\d{5}', question: "Your employee ID?"}
+    - {name: problem, description: what is going wrong, question: "What's wrong?"}
+    - {name: asset_tag, pattern: 'IT-\d{5}', required: false, question: "The asset tag?"}
+    - {name: floor, type: integer, question: "Which floor?"}
+"""
+    async with form_agent(harness_factory, tmp_path, text) as desk:
+        await say(desk, "E21048, I'm locked out of my account",
+                  {"employee_id": "E21048", "problem": "I'm locked out of my account"})
+        body = await say(desk, "sorry, my ID is actually E20418", {"asset_tag": "E20418"})
+        assert body["asking"] == "asset_tag"
+        known = await values(desk)
+        assert known["employee_id"] == "E20418" and "asset_tag" not in known

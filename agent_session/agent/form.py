@@ -595,6 +595,17 @@ class FormStrategy:
                         set(tokens(said)) - _LINKING <= set(tokens(taken)))
                        for other, taken in words.items()):
                 words[name] = said
+        # Words given to a patterned slot that its pattern refuses and another patterned slot's
+        # takes ("sorry, my ID is actually E20418" given to the asset tag IT-12345): that
+        # slot's.
+        for slot in [s for s in self._spec.slots if s.pattern and s.name in words]:
+            if matching_part(slot.pattern, words[slot.name]) is not None:
+                continue
+            fits = [(o, part) for o in self._spec.slots if o.pattern and o is not slot
+                    and (part := matching_part(o.pattern, words[slot.name])) is not None]
+            if len(fits) == 1 and fits[0][0].name not in words:
+                words.pop(slot.name)
+                words[fits[0][0].name] = fits[0][1]
         # A patterned free-text slot's value the model missed ("prescription number 903 417")
         for slot in self._spec.slots:
             if slot.type == "text" and slot.pattern and slot.name not in words and \
