@@ -179,3 +179,25 @@ form:
         assert body["asking"] == "asset_tag"
         known = await values(desk)
         assert known["employee_id"] == "E20418" and "asset_tag" not in known
+
+
+async def test_a_count_changed_with_its_noun_that_the_model_missed(harness_factory, tmp_path):
+    async with form_agent(harness_factory, tmp_path, CLEANING) as cleaning:
+        await say(cleaning, "14 Elm Road, a two bedroom, one bathroom flat",
+                  {"address": "14 Elm Road", "bedrooms": "two", "bathrooms": "one"})
+        await say(cleaning, "oh wait, sorry, there are actually 2 bathrooms",
+                  {"address": "Ana Costa"})
+        known = await values(cleaning)
+        assert (known["bedrooms"], known["bathrooms"]) == (2, 2)
+
+
+async def test_words_a_yes_no_cannot_read_leave_the_free_text_answer(vet):
+    await say(vet, "Maria Gonzalez", {"owner_name": "Maria Gonzalez"})
+    await say(vet, "maria.g@example.com", {"parent_email": "maria.g@example.com"})
+    await say(vet, "12 Elm Road", {"pickup_address": "12 Elm Road"})
+    await say(vet, "two", None)
+    await say(vet, "yes", None)
+    body = await say(vet, "the cat carrier should face backwards", {"urgent": "backwards"})
+    assert body["asking"] == "weight_kg"
+    known = await values(vet)
+    assert known["urgent"] is True and known["notes"] == "the cat carrier should face backwards"

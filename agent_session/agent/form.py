@@ -50,6 +50,7 @@ from .slot_values import (
     number_words_in,
     parse_boolean,
     parse_number,
+    same_number,
     times_said,
 )
 from .slots import CANCEL, FormSpec, Slot, detail_words, fill, ground, mentions, tokens
@@ -645,6 +646,11 @@ class FormStrategy:
                 for name in misread:
                     words.pop(name)
                 words[slot.name] = phrase
+            elif state.filled(slot.name) and repairs.marks_change(message) and \
+                    not any(repairs.overlaps(phrase, w) for w in words.values()) and \
+                    not same_number(phrase, state.said.get(slot.name) or ""):
+                # "oh wait, there are actually 2 bathrooms", which the model missed
+                words[slot.name] = phrase
         # Free-text words that hold another slot's value ("A suite for 8 people" given as the
         # guest's name, "2 guests" as the name) are not that slot's, unless the message names
         # the slot or it was asked, or they say more than that value ("My laptop won't turn
@@ -681,9 +687,17 @@ class FormStrategy:
         cancel = mentions(message, self._spec.cancel_words) and (
             raw.get("intent") == CANCEL or
             (not words and repairs.drops_task(message, self._spec.cancel_words)))
+        if asked is not None and asked.type == "text" and asked.name not in words:
+            # Words the model gave a typed slot that its type cannot read ("backwards" for the
+            # child seat, from "the child seat should face backwards" answering the notes):
+            # not that slot's, so the message may answer the free-text question.
+            now = datetime.now(self._tz)
+            for name in [n for n in words if self._spec.slot(n).type != "text"
+                         and read(self._spec.slot(n), words[n], now, self._tz).unreadable]:
+                words.pop(name)
         if not words and not cancel and asked is not None and asked.type == "text" and \
                 not asked.pattern and not asked.resolve and not names.is_name(asked) and \
-                len(detail_words(message)) >= 2 and \
+                len(detail_words(message)) >= 2 and not repairs.marks_change(message) and \
                 not message.rstrip().endswith("?") and \
                 not mentions(message, self._spec.cancel_words):
             # The answer to a free-text question, which the model failed to copy ("leave it
