@@ -152,3 +152,46 @@ async def test_a_number_an_action_returns_keeps_the_slot_s_type(harness_factory,
         body = (await h.chat("skip", session_id="a1")).json()
         assert body["outcome"] == "final" and body["final_response"] == {"driver_age": 34,
                                                                           "notes": None}
+
+
+TUTOR_AGENT = """
+name: tutor
+description: Books a lesson when the tutor is free.
+actions:
+  - name: tutor_free
+    function: tutor_actions:tutor_free
+    description: Whether the tutor is free on a day at a time.
+    parameters: {type: object, properties: {day: {type: string}, at: {type: string}}}
+form:
+  slots:
+    - {name: subject, type: choice, choices: [maths, physics], question: "Which subject?"}
+    - {name: day, type: date, question: "Which day?"}
+    - name: start
+      type: time
+      question: What time?
+      resolve:
+        - {action: tutor_free, arguments: {day: '{day}', at: '{value}'}, value: at}
+"""
+
+
+async def test_a_check_may_read_other_slots_values(harness_factory, tmp_path):
+    """`{day}` in a resolve rule's arguments is the day slot's value: checks across slots."""
+    (tmp_path / "tutor.yaml").write_text(TUTOR_AGENT)
+    (tmp_path / "tutor_actions.py").write_text(
+        "seen = []\n"
+        "def tutor_free(arguments, ctx):\n"
+        "    seen.append(dict(arguments))\n"
+        "    if arguments['day'] == '2026-11-26' and arguments['at'] == '16:00':\n"
+        "        return {'error': 'The tutor is busy then.'}\n"
+        "    return {'at': arguments['at']}\n")
+    async with harness_factory(agent_file=str(tmp_path / "tutor.yaml"),
+                               agent_strategy="form") as h:
+        h.llm.extend([{"subject": "maths", "day": "tomorrow", "start": "4 pm"},
+                      {"start": "5 pm"}])
+        first = (await h.chat("maths tomorrow at 4 pm", session_id="t1")).json()
+        assert first["query"] == "The tutor is busy then. What time?"
+        body = (await h.chat("then 5 pm please", session_id="t1")).json()
+        assert body["final_response"] == {"subject": "maths", "day": "2026-11-26",
+                                          "start": "17:00"}
+        import tutor_actions  # the agent's own module, imported by the service
+        assert tutor_actions.seen[0] == {"day": "2026-11-26", "at": "16:00"}

@@ -52,6 +52,9 @@ def test_which_slots_hold_a_person():
     assert not any(is_person(slot(s)) for s in ("dog_name", "film_name", "notes", "vehicle",
                                                 "parent_email", "customer_phone", "owner_age"))
     assert is_person(slot("contact_person"))
+    assert all(is_person(slot(s)) for s in ("sender_name", "employee_name", "student_name",
+                                            "lead_name", "driver", "recipient"))
+    assert not any(is_person(slot(s)) for s in ("account", "lead", "pet_name", "item_name"))
     assert not is_person(slot("name", "date"))
 
 

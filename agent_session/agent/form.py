@@ -434,8 +434,9 @@ class FormStrategy:
                 state.clear(slot.name)
                 turn.refused.append((slot, reading.reason))
                 continue
+            known = {s.name: state.values.get(s.name) for s in self._spec.slots}
             value, reason, runs = await self._resolve(slot, reading.value, said, ctx, events,
-                                                      on_step)
+                                                      on_step, known)
             turn.actions_run += runs
             if reason is not None:
                 state.clear(slot.name)
@@ -850,14 +851,19 @@ class FormStrategy:
     # -- the agent's own resolution ------------------------------------------------------------
 
     async def _resolve(self, slot: Slot, value: Any, said: str, ctx: ActionContext,
-                       events: list[Event], on_step: StepCallback | None
-                       ) -> tuple[Any, str | None, int]:
+                       events: list[Event], on_step: StepCallback | None,
+                       known: dict[str, Any] | None = None) -> tuple[Any, str | None, int]:
         """(value, None, actions run) or (None, the reason it was refused, actions run). The
-        first rule whose `when` matches decides; with none, the typed value stands."""
+        first rule whose `when` matches decides; with none, the typed value stands. Besides
+        `{said}`, `{value}` and the rule's groups, `{<slot>}` is another slot's value as
+        known now (empty when not yet filled), for checks across slots ("is the tutor free
+        on {lesson_date} at {value}")."""
         for rule in slot.resolve:
             placeholders = rule.match(said)
             if placeholders is None:
                 continue
+            for name, other in (known or {}).items():
+                placeholders.setdefault(name, "" if other is None else str(other))
             placeholders["value"] = str(value)
             action = self._registry.get(rule.action)
             assert action is not None and action.run is not None

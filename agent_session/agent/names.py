@@ -19,7 +19,11 @@ from .slots import Slot, tokens
 _PERSON = {"owner", "customer", "caller", "guest", "patient", "buyer", "booker", "contact",
            "person", "passenger", "client", "member", "holder", "parent", "attendee",
            "visitor", "applicant", "requester", "reservation", "booking", "full", "first",
-           "last", "your", "user", "traveller", "traveler", "diner", "student", "driver"}
+           "last", "your", "user", "traveller", "traveler", "diner", "student", "driver",
+           "sender", "recipient", "receiver", "employee", "staff", "tenant", "resident",
+           "pupil", "child", "kid", "rider", "renter", "shopper", "cardholder", "signer"}
+# Words that make `<word>_name` a person's name, though alone they name no person.
+_NAME_OF = _PERSON | {"lead", "main", "primary", "account", "billing", "emergency", "my"}
 # A name cannot be made of these alone.
 _FILLER = {"hi", "hello", "hey", "hiya", "thanks", "thank", "you", "please", "ok", "okay",
            "yes", "yeah", "no", "nope", "sure", "um", "uh", "erm", "well", "so", "good",
@@ -58,7 +62,7 @@ def is_person(slot: Slot) -> bool:
         return False
     words = tokens(slot.name.replace("_", " "))
     if "name" in words:
-        return words[0] == "name" or words[0] in _PERSON
+        return words[0] == "name" or words[0] in _NAME_OF
     return bool(words) and words[-1] in _PERSON  # "owner", "contact_person"; not "parent_email"
 
 
