@@ -201,3 +201,9 @@ async def test_words_a_yes_no_cannot_read_leave_the_free_text_answer(vet):
     assert body["asking"] == "weight_kg"
     known = await values(vet)
     assert known["urgent"] is True and known["notes"] == "the cat carrier should face backwards"
+
+
+async def test_free_text_the_user_mostly_did_not_say_is_a_guess(vet):
+    await say(vet, "Hi, this is Maria Gonzalez, my cat has long hair",
+              {"owner_name": "Maria Gonzalez", "notes": "long hair, allergic to some hair dyes"})
+    assert "notes" not in await values(vet)

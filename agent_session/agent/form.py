@@ -176,9 +176,12 @@ def grounded(slot: Slot, value: str, message: str) -> str | None:
         if chosen is not None and match_choice(message, options) == chosen:
             return value
     kept = ground(value, message)
-    if kept is not None and slot.type == "text" and not names.is_name(slot) and \
-            not detail_words(kept):
-        return None  # "I", "I don't know": words that say nothing for a free-text slot
+    if kept is not None and slot.type == "text" and not names.is_name(slot) and (
+            not detail_words(kept) or
+            2 * len(set(detail_words(kept))) <= len(set(detail_words(value)))):
+        # "I", "I don't know": words that say nothing for a free-text slot; "hair" of
+        # "allergic to some hair dyes", most of which the user never said: a guess
+        return None
     if kept is None and said_numbers:
         said = set(tokens(message)) | said_numbers
         words = [w for w in value.split() if tokens(w) and all(t in said for t in tokens(w))]
