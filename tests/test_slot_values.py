@@ -284,3 +284,24 @@ def test_a_count_s_noun_may_be_shortened():
     assert count_phrase(beds, "my 2 bed flat", [beds, baths]) == "2 bed"
     assert count_phrase(baths, "2 bed, 1 bath", [beds, baths]) == "1 bath"
     assert count_phrase(beds, "at 2 pm", [beds, baths]) is None
+
+
+@pytest.mark.parametrize(("words", "floor"), [
+    ("the 4th floor", 4), ("3rd floor", 3), ("fourth floor", 4), ("ground floor", 0),
+    ("the 5th", None)])
+def test_an_ordinal_with_the_slot_s_noun_is_its_number(words, floor):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from agent_session.agent.slot_types import read
+    from agent_session.agent.slots import Slot
+    slot = Slot(name="floor", type="integer", question="Which floor?")
+    assert read(slot, words, datetime.now(ZoneInfo("UTC")), ZoneInfo("UTC")).value == floor
+
+
+@pytest.mark.parametrize(("message", "dates"), [
+    ("we're on the 3rd floor", []), ("the 3rd of June", ["the 3rd of June"]),
+    ("the 3rd at 9", ["the 3rd"]), ("the 3rd June", ["the 3rd June"])])
+def test_an_ordinal_before_a_noun_is_no_day(message, dates):
+    from agent_session.agent.typed_finder import phrases
+    assert phrases("date", message) == dates

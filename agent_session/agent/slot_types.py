@@ -18,7 +18,7 @@ from ..tools import dates
 from .form_state import PendingHour
 from .slot_values import match_choice, parse_boolean, parse_integer, parse_number
 from .slots import Slot
-from .typed_finder import said_yes_no
+from .typed_finder import ordinal_count, said_yes_no
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,8 @@ def read(slot: Slot, words: str, now: datetime, tz: ZoneInfo) -> Reading:
     kind = slot.type
     if kind in ("integer", "number"):
         number = parse_integer(words) if kind == "integer" else parse_number(words)
+        if number is None:
+            number = ordinal_count(slot, words)  # "the 4th floor"
         if number is None:
             whole = " whole" if kind == "integer" and parse_number(words) is not None else ""
             return Reading(reason=f"I need a{whole} number there, and I couldn't find one in "

@@ -20,11 +20,17 @@ _NUMBER = (r"(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|e
 _WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _MONTH = (r"(?:january|february|march|april|may|june|july|august|september|october|november|"
           r"december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)")
+# An ordinal is a day of the month unless a noun follows it ("the 3rd floor", "5th row").
+_NOT_A_DAY = (r"(?!\s+(?!(?:of|at|in|on|and|for|please|then|or|instead|this|next|but|is|"
+              r"would|will|if)\b)[a-z])")
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+             "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12,
+             "ground": 0}
 _DATE = re.compile(
     rf"\b(?:the day after tomorrow|today|tomorrow|tonight|(?:next|this|coming) {_WEEKDAY}|"
     rf"(?:on )?{_WEEKDAY}|in {_NUMBER} (?:days?|weeks?)|(?:next|this) week(?:end)?|"
-    rf"(?:the )?\d{{1,2}}(?:st|nd|rd|th)(?: of {_MONTH})?|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?|"
-    rf"\d{{1,2}} {_MONTH})\b", re.IGNORECASE)
+    rf"(?:the )?\d{{1,2}}(?:st|nd|rd|th)(?: of {_MONTH}| {_MONTH}|{_NOT_A_DAY})|"
+    rf"{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}} {_MONTH})\b", re.IGNORECASE)
 _HOUR = r"(?:\d{1,2}(?:[:.]\d{2})?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 # A bare hour after "at": an hour of the day, not a house number ("at 30 Drake Street",
 # "at 5 Silver Street": a number before a capitalised word is an address).
@@ -111,6 +117,21 @@ def said_yes_no(slot: Slot, words: str) -> bool | None:
 
 _JOINS = re.compile(r"[\s,]*(?:the\s+)?", re.IGNORECASE)
 _YEAR = re.compile(r",?\s*\d{4}\b")
+
+
+def ordinal_count(slot: Slot, words: str) -> int | None:
+    """An ordinal said with the slot's own noun: "the 4th floor" (or "fourth floor", "ground
+    floor") is 4 for `floor`; a bare "the 5th" is no count."""
+    cues = _cues(slot, [])
+    for found in re.finditer(r"\b(?:(\d{1,3})(?:st|nd|rd|th)|([a-z]+))\s+([a-z]+)", words,
+                             re.IGNORECASE):
+        if found.group(3).lower() not in cues:
+            continue
+        if found.group(1):
+            return int(found.group(1))
+        if found.group(2).lower() in _ORDINALS:
+            return _ORDINALS[found.group(2).lower()]
+    return None
 
 
 def phrases(kind: str, message: str) -> list[str]:
