@@ -207,3 +207,22 @@ async def test_free_text_the_user_mostly_did_not_say_is_a_guess(vet):
     await say(vet, "Hi, this is Maria Gonzalez, my cat has long hair",
               {"owner_name": "Maria Gonzalez", "notes": "long hair, allergic to some hair dyes"})
     assert "notes" not in await values(vet)
+
+
+async def test_yes_said_twice_answers_two_yes_no_slots(harness_factory, tmp_path):
+    text = """
+name: movers
+description: Books a move.
+form:
+  slots:
+    - {name: has_lift, type: boolean, question: "Is there a lift?"}
+    - {name: packing_help, type: boolean, question: "Packing help?"}
+    - {name: large_items, type: integer, question: "How many large items?"}
+"""
+    async with form_agent(harness_factory, tmp_path, text) as movers:
+        body = await say(movers, "yes, the building has a lift, and yes, we'd like packing help",
+                         {"has_lift": "yes", "packing_help": "yes"})
+        assert body["asking"] == "large_items"
+        body = await say(movers, "just the one, an upright piano", {"large_items": "one"})
+        assert body["final_response"] == {"has_lift": True, "packing_help": True,
+                                          "large_items": 1}

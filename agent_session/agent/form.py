@@ -724,9 +724,14 @@ class FormStrategy:
 
     @staticmethod
     def _said_twice(words: str, message: str) -> bool:
-        """"2 bed, 2 bath": the same number said twice may fill two slots."""
+        """"2 bed, 2 bath", "yes, there's a lift ... and yes, packing help": the same number
+        or words said twice may fill two slots."""
         number = parse_number(words)
-        return number is not None and times_said(number, message) >= 2
+        if number is not None:
+            return times_said(number, message) >= 2
+        said = " ".join(tokens(words))
+        return bool(said) and len(re.findall(rf"\b{re.escape(said)}\b",
+                                             " ".join(tokens(message)))) >= 2
 
     def _one_number_one_slot(self, words: dict[str, str], message: str,
                              asked: Slot | None) -> None:

@@ -60,9 +60,9 @@ def _is_digits(token: str) -> bool:
 def _is_pronoun(tokens: list[str], i: int) -> bool:
     """"that one", "the mixed one", "a big one": "one" standing for a thing, not a count."""
     if i > 1 and tokens[i - 2:i] in (["just", "the"], ["only", "the"]) and \
-            set(tokens[i + 1:]) <= {"please", "thanks", "thank", "you", "bathroom", "bedroom",
-                                    "room", "of", "them"}:
-        return False  # "just the one": a count of one
+            not set(tokens[i + 1:i + 2]) & {"with", "that", "which", "in", "on", "from", "for",
+                                            "by", "near", "at", "who"}:
+        return False  # "just the one (, an upright piano)": a count of one
     if i > 0 and tokens[i - 1] in _DETERMINERS:
         return True
     return (i > 1 and tokens[i - 2] in _DETERMINERS | {"a", "an"}
