@@ -226,3 +226,43 @@ form:
         body = await say(movers, "just the one, an upright piano", {"large_items": "one"})
         assert body["final_response"] == {"has_lift": True, "packing_help": True,
                                           "large_items": 1}
+
+
+SALON = r"""
+name: salon
+description: Books a haircut.
+form:
+  slots:
+    - {name: service, type: choice, choices: [blow-dry, beard trim], question: "Which service?"}
+    - name: stylist
+      type: choice
+      question: Who would you like?
+      choices: [Jess, {value: Tom, synonyms: [Tommy]}, {value: anyone, synonyms: [any stylist]}]
+    - {name: time, type: time, question: "What time?"}
+    - {name: name, question: "Your name?"}
+    - {name: phone, pattern: '\+?[0-9][0-9 -]{5,15}[0-9]', question: "Your number?"}
+    - {name: home_size, type: choice, question: "How big?",
+       choices: [{value: 4-bed, synonyms: [four bed]}, studio]}
+    - {name: large_items, type: integer, required: false, question: "Large items like beds?",
+       description: large items such as beds or wardrobes}
+    - {name: notes, required: false, question: "Anything else?"}
+"""
+
+
+async def test_kinds_from_a_salon_and_a_removals_agent(harness_factory, tmp_path):
+    async with form_agent(harness_factory, tmp_path, SALON) as salon:
+        # a choice's words that name no option are another slot's ("Sam Carter" the name);
+        # "at 10 am" for "at ten am" is the time said
+        await say(salon, "Beard trim with any stylist at ten am please, it's Sam Carter",
+                  {"service": "beard trim", "stylist": "Sam Carter", "time": "at 10 am"})
+        known = await values(salon)
+        assert (known["name"], known["time"]) == ("Sam Carter", "10:00")
+        assert known["stylist"] == "anyone"  # "any stylist", named in the message
+        # a phone number the model put in the notes is the phone's
+        await say(salon, "Tommy, and my mobile is 07555 010203 if you need it",
+                  {"stylist": "Tommy", "notes": "mobile is 07555 010203 if you need it"})
+        assert (await values(salon))["phone"] == "07555 010203"
+        # "a four bed" names the home's size, no count of large items
+        await say(salon, "it's a four bed", {"home_size": "four bed"})
+        known = await values(salon)
+        assert known["home_size"] == "4-bed" and "large_items" not in known

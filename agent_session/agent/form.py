@@ -176,6 +176,10 @@ def grounded(slot: Slot, value: str, message: str) -> str | None:
         if chosen is not None and match_choice(message, options) == chosen:
             return value
     kept = ground(value, message)
+    if slot.type in ("date", "time") and kept != value and \
+            len(found := typed_finder.phrases(slot.type, message)) == 1 and \
+            number_words_in(value) <= number_words_in(found[0]):
+        return found[0]  # "at 10 am" for "at ten am": the phrase said, whole
     if kept is not None and slot.type == "text" and not names.is_name(slot) and (
             not detail_words(kept) or
             2 * len(set(detail_words(kept))) <= len(set(detail_words(value)))):
@@ -558,6 +562,9 @@ class FormStrategy:
             if isinstance(value, int | float) and not isinstance(value, bool):
                 value = str(value)
             kept = grounded(slot, value, message) if isinstance(value, str) else None
+            if kept is not None and slot.type == "choice" and slot is not asked and \
+                    match_choice(kept, [(c.value, c.synonyms) for c in slot.choices]) is None:
+                continue  # "Sam Carter" names no stylist: words of another slot (the name)
             if kept is not None:
                 words[slot.name] = widen(slot, kept, message)
         self._redirect(words, message, state, asked)
@@ -591,6 +598,10 @@ class FormStrategy:
                                                           "boolean")
                  and s.name not in words and not state.filled(s.name)]
         for name, said in typed_finder.missed(empty, message, self._spec.slots).items():
+            if self._spec.slot(name).type in ("integer", "number") and any(
+                    c.type == "choice" and (named := _named_choice(c, said)) is not None and
+                    number_words_in(named) for c in self._spec.slots):
+                continue  # "a four bed" names the home's size, an option: no count
             # Not words another typed slot took; for a count, only words with a number
             # ("One VIP ticket" is a count though "VIP" is the seat).
             count = self._spec.slot(name).type in ("integer", "number")
@@ -625,8 +636,9 @@ class FormStrategy:
                               not _claimed(self._spec.slot(n), w) and
                               set(tokens(w)) <= set(tokens(part))]:
                     words.pop(other)
-                if not any(repairs.overlaps(part, w) for w in words.values()):
-                    words[slot.name] = part
+                if not any(repairs.overlaps(part, w) for n, w in words.items()
+                           if self._spec.slot(n).type != "text" or self._spec.slot(n).pattern):
+                    words[slot.name] = part  # also out of notes that hold it ("mobile is ...")
         # A number said in a unit belongs to the count of that unit ("45 kilos" to the weight
         # in kg, not the parcel count).
         for name in [n for n in words if self._spec.slot(n).type in ("integer", "number")]:
