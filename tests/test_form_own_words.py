@@ -266,3 +266,26 @@ async def test_kinds_from_a_salon_and_a_removals_agent(harness_factory, tmp_path
         await say(salon, "it's a four bed", {"home_size": "four bed"})
         known = await values(salon)
         assert known["home_size"] == "4-bed" and "large_items" not in known
+
+
+async def test_a_correction_that_names_its_slot(harness_factory, tmp_path):
+    text = """
+name: movers
+description: Books a move.
+form:
+  slots:
+    - {name: from_address, description: the address they are moving out of, question: "From?"}
+    - {name: to_address, description: the address of the new home, question: "To?"}
+    - {name: has_lift, type: boolean, question: "Is there a lift?"}
+    - {name: floor, type: integer, question: "Which floor?"}
+"""
+    async with form_agent(harness_factory, tmp_path, text) as movers:
+        await say(movers, "from 56 Kingsway, Reading to 12 Queens Road, Caversham",
+                  {"from_address": "56 Kingsway, Reading",
+                   "to_address": "12 Queens Road, Caversham"})
+        body = await say(movers, "sorry, I got the new address wrong, it's 31 Priory Avenue, "
+                                 "Caversham", {"has_lift": "no lift"})
+        assert body["asking"] == "has_lift"
+        known = await values(movers)
+        assert known["to_address"] == "31 Priory Avenue, Caversham"
+        assert known["from_address"] == "56 Kingsway, Reading"

@@ -855,6 +855,17 @@ class FormStrategy:
             if target is not None:
                 words[target.name] = widen(target, words.pop(asked.name), message)
                 return
+        named = [s for s in self._spec.slots if s.type == "text" and state.filled(s.name)
+                 and s.name not in words and _cued(s, message, self._spec.slots)]
+        new = repairs.said_new_value(message)
+        if len(named) == 1 and new is not None and detail_words(new) and \
+                not any(repairs.overlaps(new, w) or repairs.overlaps(w, new)
+                        for w in words.values()) and \
+                not any(self._spec.slot(n).type == "text" for n in words):
+            # "sorry, I got the new address wrong, it's 31 Priory Avenue, Caversham", which
+            # the model missed: the one filled free-text slot the message names
+            words[named[0].name] = new
+            return
         clause = repairs.change_clause(message)
         typed = [n for n in words if (slot := self._spec.slot(n)) and slot.type != "text"]
         if clause is None or typed or any(repairs.overlaps(w, clause) for w in words.values()) \

@@ -35,7 +35,8 @@ _HUMAN = re.compile(
     r"|\b(?:put|transfer|connect)\s+me\s+(?:through\s+)?(?:to|with)\b", re.IGNORECASE)
 _CHANGE = re.compile(
     r"\b(?:instead|make it|make that|change(?: it| that)?(?: to)?|actually|rather|no wait|"
-    r"wait|correction|i meant|i mean|switch|not\s+\S+\s+but)\b", re.IGNORECASE)
+    r"wait|correction|i meant|i mean|switch|not\s+\S+\s+but|got (?:\w+ ){0,4}wrong|"
+    r"(?:made )?a mistake|typo)\b", re.IGNORECASE)
 _INSTEAD_OF = re.compile(
     r"(?:make\s+(?:it|that)\s+|change\s+(?:it|that)\s+to\s+|change\s+to\s+|i\s+meant\s+)?"
     r"(?P<new>[\w' .:-]+?)\s+instead\s+of\s+(?P<old>[\w' .:-]+?)[\s.!?]*$", re.IGNORECASE)
@@ -106,6 +107,18 @@ def instead_of(message: str) -> tuple[str, str] | None:
         new = _LEAD_IN.sub("", found.group("new").strip())
         return new.strip(" ,"), found.group("old").strip()
     return None
+
+
+_NEW_VALUE = re.compile(r"\b(?:it'?s|it is|should be|is|was meant to be)\s+(?P<new>[^.!?]+)",
+                        re.IGNORECASE)
+
+
+def said_new_value(message: str) -> str | None:
+    """The new value of "sorry, I got the new address wrong, it's 31 Priory Avenue": the
+    words after the last "it's" / "is"."""
+    found = list(_NEW_VALUE.finditer(message))
+    new = found[-1].group("new").strip(" ,") if found else ""
+    return new if tokens(new) else None
 
 
 def change_clause(message: str) -> str | None:
