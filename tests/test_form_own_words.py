@@ -289,3 +289,14 @@ form:
         known = await values(movers)
         assert known["to_address"] == "31 Priory Avenue, Caversham"
         assert known["from_address"] == "56 Kingsway, Reading"
+
+
+async def test_the_answer_copied_into_the_notes_is_only_the_answer(harness_factory, tmp_path):
+    async with form_agent(harness_factory, tmp_path, SALON) as salon:
+        await say(salon, "a blow-dry with Jess at 9 am, Sam Carter, 07555 010203, a studio",
+                  {"service": "blow-dry", "stylist": "Jess", "time": "9 am",
+                   "name": "Sam Carter", "phone": "07555 010203", "home_size": "studio"})
+        body = await say(salon, "just the one, an upright bed",
+                         {"large_items": "one", "notes": "just the one, an upright bed"})
+        assert body["asking"] == "notes"
+        assert (await values(salon))["large_items"] == 1

@@ -679,7 +679,8 @@ class FormStrategy:
             held = [o for o in self._spec.slots if o.type != "text" and o.name in words and
                     o is not slot and repairs.overlaps(words[slot.name], words[o.name])]
             others = {t for o in held for t in tokens(words[o.name])}
-            if held and len([w for w in detail_words(words[slot.name]) if w not in others]) < 2:
+            if held and (asked in held or  # the answer to the question, copied: not a note
+                         len([w for w in detail_words(words[slot.name]) if w not in others]) < 2):
                 words.pop(slot.name)
         self._names(words, message, state, asked)
         for name in list(words):
