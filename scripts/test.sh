@@ -11,7 +11,7 @@ if [ "$#" -eq 0 ]; then
   # The embedded model end to end, as a new user runs it (AGENT_STRATEGY=auto: the form
   # strategy): every agent's public cases played over HTTP by the evaluation command, the cab
   # agent and every example agent in one service; each agent must get at least 90 % right.
-  echo "Playing every agent's public cases on the embedded model (about 12 minutes)"
+  echo "Playing every agent's public cases on the embedded model (about 20 minutes)"
   mkdir -p reports
   LLM_BACKEND=local AGENT_STRATEGY=auto LOG_FILE= LOG_LEVEL=WARNING \
     AGENTS=agent_session/data/cab_agent.yaml,examples/agents DEFAULT_AGENT=cab-booking \
