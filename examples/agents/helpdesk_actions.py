@@ -74,7 +74,8 @@ def lookup_employee(arguments: dict, ctx) -> dict:
     raw = str(arguments.get("employee_id", "")).strip()
     match = _EMPLOYEE_ID.search(raw)
     if not match:
-        return {"error": f"{raw or 'That'} doesn't look like an employee ID (the letter E and five digits)."}
+        return {"error": f"{raw or 'That'} doesn't look like an employee ID "
+                         "(the letter E and five digits)."}
     employee_id = "E" + match.group(1)
     person = EMPLOYEES.get(employee_id)
     if person is None:
@@ -87,7 +88,8 @@ def check_asset_tag(arguments: dict, ctx) -> dict:
     raw = str(arguments.get("asset_tag", "")).strip()
     match = _ASSET_TAG.search(raw)
     if not match:
-        return {"error": f"{raw or 'That'} doesn't look like an asset tag (IT and five digits, like IT-12345)."}
+        return {"error": f"{raw or 'That'} doesn't look like an asset tag "
+                         "(IT and five digits, like IT-12345)."}
     return {"asset_tag": "IT-" + match.group(1)}
 
 
@@ -118,5 +120,6 @@ def check_visit_time(arguments: dict, ctx) -> dict:
         return {"error": f"I couldn't read {raw} as a time."}
     value = f"{hours:02d}:{minutes:02d}"
     if not FIRST_VISIT <= value <= LAST_VISIT:
-        return {"error": f"Technicians only visit between 8 am and 5 pm, and {value} is outside that."}
+        return {"error": f"Technicians only visit between 8 am and 5 pm, and {value} is "
+                         "outside that."}
     return {"time": value}

@@ -57,7 +57,8 @@ async def check_driver_age(arguments: dict[str, Any], ctx: Any) -> dict[str, Any
     except (TypeError, ValueError):
         return {"error": "I couldn't read that as an age."}
     if age < MIN_AGE:
-        return {"error": f"Sorry, the main driver must be at least {MIN_AGE} years old to rent with us."}
+        return {"error": f"Sorry, the main driver must be at least {MIN_AGE} years old to rent "
+                         "with us."}
     if age > MAX_AGE:
         return {"error": f"Sorry, our insurance covers drivers only up to {MAX_AGE} years old."}
     return {"age": age}
