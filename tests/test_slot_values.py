@@ -269,7 +269,8 @@ def test_what_an_action_gives_is_read_as_the_slot_s_type(kind, given, typed):
 @pytest.mark.parametrize(("name", "words", "answer"), [
     ("can_work", "I can't work without it", False), ("can_work", "I can still work", True),
     ("urgent", "it's urgent", True), ("urgent", "it isn't urgent", False),
-    ("signature_required", "no signature needed", False), ("urgent", "hmm", None)])
+    ("signature_required", "no signature needed", False), ("urgent", "hmm", None),
+    ("child_seats", "one child seat please", True)])
 def test_a_yes_no_said_in_the_slot_s_own_words(name, words, answer):
     from agent_session.agent.slots import Slot
     from agent_session.agent.typed_finder import said_yes_no

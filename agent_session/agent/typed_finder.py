@@ -108,11 +108,12 @@ def said_yes_no(slot: Slot, words: str) -> bool | None:
     cues = _yes_no_cues(slot)
     if not _has_cues(cues, words):
         return None
-    first = min(m.start() for c in cues
-                for m in re.finditer(rf"\b{re.escape(c)}", words, re.IGNORECASE))
-    last = max(m.end() for c in cues
-               for m in re.finditer(rf"\b{re.escape(c)}\w*(?:n't|n’t)?", words, re.IGNORECASE))
-    return _NEGATION.search(words[:max(first, last)]) is None  # "I can't work": no
+    # up to the end of the last cue word, with its "n't" ("I can't work"): a negation there
+    # makes it a no
+    end = max((m.end() for c in cues for m in re.finditer(
+        rf"\b{re.escape(c.rstrip('s'))}\w*(?:n't|n’t)?", words, re.IGNORECASE)),
+        default=len(words))
+    return _NEGATION.search(words[:end]) is None
 
 
 _JOINS = re.compile(r"[\s,]*(?:the\s+)?", re.IGNORECASE)
